@@ -1,0 +1,1 @@
+"""The e4t command line."""

@@ -1,0 +1,1 @@
+"""The E4T engine: encoder, weight offsets, domain tuning, personalization, generation."""

@@ -1,0 +1,1 @@
+"""Ray Serve application: one deployment per tenant domain model."""
