@@ -51,6 +51,7 @@ class ConsentRecord(ConsentBase, table=True):
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id")
     subject_id: uuid.UUID
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when the expiry sweep has disabled and erased what this consent covered.
     lapsed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,8 +1,8 @@
-"""initial schema
+"""Initial schema: tenants, keys, domains, consent, concepts, operations, audit.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 16:14:21.321305
+Create Date: 2026-11-26 16:17:45.835321
 """
 
 from collections.abc import Sequence
@@ -189,6 +189,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lapsed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

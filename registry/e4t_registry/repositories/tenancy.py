@@ -1,0 +1,100 @@
+"""Tenants (platform level) and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from e4t_registry.errors import NotFoundError
+from e4t_registry.models import ApiKey, Tenant
+from e4t_registry.paging import Page, paginate
+from e4t_registry.repositories.base import insert_or_raise
+
+
+class TenantRepository:
+    """Tenants are the one table without a tenant filter: only platform admins reach it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, tenant: Tenant) -> Tenant:
+        insert_or_raise(self.session, tenant, f"tenant {tenant.name!r} already exists")
+        return tenant
+
+    def get(self, tenant_id: uuid.UUID) -> Tenant:
+        tenant = self.session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFoundError(f"tenant {tenant_id} not found")
+        return tenant
+
+    def get_by_name(self, name: str) -> Tenant:
+        tenant = self.session.exec(select(Tenant).where(Tenant.name == name)).first()
+        if tenant is None:
+            raise NotFoundError(f"tenant {name!r} not found")
+        return tenant
+
+    def list(self, *, page_size: int | None = None, page_token: str | None = None) -> Page[Tenant]:
+        return paginate(
+            self.session,
+            select(Tenant),
+            Tenant,
+            scope="tenants",
+            page_size=page_size,
+            page_token=page_token,
+        )
+
+
+class ApiKeyRepository:
+    """API keys. `tenant_id=None` addresses the platform-admin keys, which have no tenant."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _tenant_filter(self, tenant_id: uuid.UUID | None) -> Any:
+        column = col(ApiKey.tenant_id)
+        return column.is_(None) if tenant_id is None else column == tenant_id
+
+    def add(self, key: ApiKey) -> ApiKey:
+        insert_or_raise(self.session, key, "api key lookup id clash")
+        return key
+
+    def find_by_lookup_id(self, lookup_id: str) -> ApiKey | None:
+        """The key row for a presented secret's lookup id (authentication only)."""
+        return self.session.exec(select(ApiKey).where(ApiKey.lookup_id == lookup_id)).first()
+
+    def get(self, tenant_id: uuid.UUID | None, key_id: uuid.UUID) -> ApiKey:
+        statement = select(ApiKey).where(self._tenant_filter(tenant_id), ApiKey.id == key_id)
+        key = self.session.exec(statement).first()
+        if key is None:
+            raise NotFoundError(f"api key {key_id} not found")
+        return key
+
+    def count_active_platform_admin(self) -> int:
+        keys = self.session.exec(
+            select(ApiKey).where(col(ApiKey.tenant_id).is_(None), col(ApiKey.revoked_at).is_(None))
+        )
+        return sum(1 for _ in keys)
+
+    def touch(self, key: ApiKey, now: datetime) -> None:
+        key.last_used_at = now
+        self.session.add(key)
+        self.session.flush()
+
+    def list(
+        self,
+        tenant_id: uuid.UUID | None,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[ApiKey]:
+        return paginate(
+            self.session,
+            select(ApiKey).where(self._tenant_filter(tenant_id)),
+            ApiKey,
+            scope=f"api-keys:{tenant_id}",
+            page_size=page_size,
+            page_token=page_token,
+        )
