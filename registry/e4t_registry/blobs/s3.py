@@ -21,6 +21,7 @@ import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
+from minio.helpers import check_bucket_name
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from .base import CHUNK_SIZE, BlobInfo, BlobStore, iter_source
@@ -69,6 +70,7 @@ class S3BlobStore(BlobStore):
         read_timeout: float = 120.0,
         retries: int = 2,
     ) -> None:
+        validate_bucket_name(bucket)
         self.endpoint = endpoint
         self.bucket = bucket
         self.access_key = access_key
@@ -200,6 +202,17 @@ class S3BlobStore(BlobStore):
             ) from error
         except MinioException as error:
             raise BlobStoreError(f"S3 {operation} of {key!r} in {where} failed: {error}") from error
+
+
+def validate_bucket_name(bucket: str) -> str:
+    """Return ``bucket`` if S3 accepts it as a bucket name, else raise `ValueError`."""
+    try:
+        check_bucket_name(bucket)
+    except ValueError:
+        raise ValueError(
+            f"invalid S3 bucket name {bucket!r}: use 3-63 lowercase letters, digits, '.' and '-'"
+        ) from None
+    return bucket
 
 
 @contextmanager

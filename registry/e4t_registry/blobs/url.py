@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .base import BlobStore
 from .local import LocalBlobStore
-from .s3 import S3BlobStore
+from .s3 import S3BlobStore, validate_bucket_name
 
 ACCESS_KEY_ENV = "E4T_S3_ACCESS_KEY"
 SECRET_KEY_ENV = "E4T_S3_SECRET_KEY"
@@ -77,6 +77,10 @@ def _parse_s3(url: str) -> S3BlobLocation:
     bucket = parts.hostname
     if not bucket:
         raise InvalidBlobUrlError(f"S3 URL {shown!r} names no bucket (s3://BUCKET?endpoint=...)")
+    try:
+        validate_bucket_name(bucket)
+    except ValueError as error:
+        raise InvalidBlobUrlError(f"S3 URL {shown!r}: {error}") from None
     if parts.path not in ("", "/"):
         raise InvalidBlobUrlError(f"S3 URL {shown!r} must not have a path after the bucket")
     try:
