@@ -39,7 +39,8 @@ class TenantScopedRepository(Generic[M]):
         """The row, or None if it does not exist for this tenant."""
         statement = self._select(tenant_id).where(self._col("id") == row_id)
         if for_update:
-            statement = statement.with_for_update()
+            # Re-read under the lock: the identity map may hold a stale copy.
+            statement = statement.with_for_update().execution_options(populate_existing=True)
         return self.session.exec(statement).first()
 
     def get(self, tenant_id: uuid.UUID, row_id: uuid.UUID, *, for_update: bool = False) -> M:
