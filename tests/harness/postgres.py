@@ -29,6 +29,7 @@ from .ports import free_port
 
 PG_BIN = Path(os.environ.get("E4T_PG_BIN", "/usr/lib/postgresql/15/bin"))
 _SERVICE_USER = "postgres"
+_START_ATTEMPTS = 2
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -97,7 +98,6 @@ def start_postgres(tmpdir: Path | None = None) -> PostgresServer:
     if os.geteuid() == 0:
         owner = pwd.getpwnam(_SERVICE_USER)
         os.chown(workdir, owner.pw_uid, owner.pw_gid)
-    port = free_port()
     try:
         _run_logged(
             [
@@ -114,28 +114,22 @@ def start_postgres(tmpdir: Path | None = None) -> PostgresServer:
             ],
             log_path,
         )
-        options = (
-            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
-        _run_logged(
+        port = _start_on_a_free_port(data_dir, workdir, log_path)
+    except BaseException:
+        # pg_ctl can time out while the server still comes up: make sure none is left behind.
+        subprocess.run(
             [
                 *_as_service_user(),
                 str(PG_BIN / "pg_ctl"),
                 "-D",
                 str(data_dir),
-                "-o",
-                options,
-                "-l",
-                str(log_path),
-                "-w",
-                "-t",
-                "60",
-                "start",
+                "-m",
+                "immediate",
+                "stop",
             ],
-            log_path,
+            capture_output=True,
+            check=False,
         )
-    except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     pid = int((data_dir / "postmaster.pid").read_text().split()[0])
@@ -158,6 +152,38 @@ def create_database(url: str, name: str) -> str:
     ) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _start_on_a_free_port(data_dir: Path, socket_dir: Path, log_path: Path) -> int:
+    """Start the server; if the chosen port was taken meanwhile, try once more on another."""
+    attempt = 0
+    while True:
+        attempt += 1
+        port = free_port()
+        options = (
+            f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        command = [
+            *_as_service_user(),
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-o",
+            options,
+            "-l",
+            str(log_path),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+        try:
+            _run_logged(command, log_path)
+            return port
+        except RuntimeError:
+            if attempt >= _START_ATTEMPTS:
+                raise
 
 
 def _as_service_user() -> list[str]:

@@ -34,6 +34,7 @@ WEED = Path(os.environ.get("E4T_WEED_BIN", Path(sys.executable).parent / "weed")
 DEFAULT_BUCKET = "e4t-test"
 _STARTUP_TIMEOUT_S = 90.0
 _PROBE_KEY = ".harness-readiness-probe"
+_LAUNCH_ATTEMPTS = 2
 
 
 @dataclass
@@ -107,9 +108,7 @@ class SeaweedFSServer:
 
     def stop(self) -> None:
         """SIGKILL the server by pid and delete its data."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        _kill(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _keys(self, readonly: bool) -> tuple[str, str]:
@@ -132,38 +131,82 @@ class SeaweedFSServer:
 def start_seaweedfs(tmpdir: Path | None = None, *, bucket: str = DEFAULT_BUCKET) -> SeaweedFSServer:
     """Start SeaweedFS with S3 on free ports, create ``bucket`` and wait until a put succeeds.
 
-    On failure the server is killed and its log is part of the raised error.
+    A launch that dies early (another process took one of its ports in the meantime) is retried
+    once on new ports. On failure the server is killed and its log is part of the raised error.
     """
     workdir = Path(tempfile.mkdtemp(prefix="e4t-weed-", dir=tmpdir))
-    (workdir / "data").mkdir()
-    access_key, secret_key = f"rw{secrets.token_hex(8)}", secrets.token_urlsafe(24)
-    ro_access_key, ro_secret_key = f"ro{secrets.token_hex(8)}", secrets.token_urlsafe(24)
+    keys = {
+        "access_key": f"rw{secrets.token_hex(8)}",
+        "secret_key": secrets.token_urlsafe(24),
+        "readonly_access_key": f"ro{secrets.token_hex(8)}",
+        "readonly_secret_key": secrets.token_urlsafe(24),
+    }
     config_path = workdir / "s3.json"
-    config_path.write_text(
-        json.dumps(
-            {
-                "identities": [
-                    {
-                        "name": "e4t-readwrite",
-                        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-                    },
-                    {
-                        "name": "e4t-readonly",
-                        "credentials": [{"accessKey": ro_access_key, "secretKey": ro_secret_key}],
-                        "actions": ["Read", "List"],
-                    },
-                ]
-            }
+    config_path.write_text(json.dumps(_identities(**keys)))
+    attempt = 0
+    while True:
+        attempt += 1
+        data_dir = workdir / "data"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir()
+        s3_port, command = _weed_command(data_dir, config_path)
+        with (workdir / "weed.log").open("wb") as log:
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        server = SeaweedFSServer(
+            endpoint=f"127.0.0.1:{s3_port}", bucket=bucket, workdir=workdir, process=process, **keys
         )
-    )
-    ports = free_ports(8)
-    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
-    command = [
+        try:
+            _wait_until_writable(server)
+            return server
+        except BaseException as error:
+            log_text = server.log_path.read_text(errors="replace")[-20_000:]
+            died_early = process.poll() is not None
+            _kill(process)
+            if died_early and attempt < _LAUNCH_ATTEMPTS:
+                continue
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise RuntimeError(
+                f"SeaweedFS did not become ready ({error!r}); command: {' '.join(command)}\n"
+                f"--- weed log (tail) ---\n{log_text}"
+            ) from error
+
+
+def _identities(
+    *, access_key: str, secret_key: str, readonly_access_key: str, readonly_secret_key: str
+) -> dict[str, object]:
+    """The ``-s3.config`` document: one read-write and one read-only identity."""
+    return {
+        "identities": [
+            {
+                "name": "e4t-readwrite",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            },
+            {
+                "name": "e4t-readonly",
+                "credentials": [
+                    {"accessKey": readonly_access_key, "secretKey": readonly_secret_key}
+                ],
+                "actions": ["Read", "List"],
+            },
+        ]
+    }
+
+
+def _weed_command(data_dir: Path, config_path: Path) -> tuple[int, list[str]]:
+    """The ``weed server`` command on fresh free ports, and its S3 port."""
+    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
+    return s3, [
         str(WEED),
         "-logtostderr",
         "server",
-        f"-dir={workdir / 'data'}",
+        f"-dir={data_dir}",
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         f"-master.port={master}",
@@ -176,6 +219,7 @@ def start_seaweedfs(tmpdir: Path | None = None, *, bucket: str = DEFAULT_BUCKET)
         "-s3",
         f"-s3.port={s3}",
         f"-s3.port.grpc={s3_grpc}",
+        # Ports we do not use stay closed, so nothing binds outside our chosen set.
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         "-master.volumeSizeLimitMB=64",
@@ -183,35 +227,12 @@ def start_seaweedfs(tmpdir: Path | None = None, *, bucket: str = DEFAULT_BUCKET)
         "-volume.preStopSeconds=0",
         f"-s3.config={config_path}",
     ]
-    log = (workdir / "weed.log").open("wb")
-    process = subprocess.Popen(
-        command,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
-    server = SeaweedFSServer(
-        endpoint=f"127.0.0.1:{s3}",
-        access_key=access_key,
-        secret_key=secret_key,
-        readonly_access_key=ro_access_key,
-        readonly_secret_key=ro_secret_key,
-        bucket=bucket,
-        workdir=workdir,
-        process=process,
-    )
-    try:
-        _wait_until_writable(server)
-    except BaseException as error:
-        log_text = server.log_path.read_text(errors="replace")[-20_000:]
-        server.stop()
-        raise RuntimeError(
-            f"SeaweedFS did not become ready ({error!r}); command: {' '.join(command)}\n"
-            f"--- weed log (tail) ---\n{log_text}"
-        ) from error
-    return server
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _wait_until_writable(server: SeaweedFSServer) -> None:
