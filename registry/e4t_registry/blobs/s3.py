@@ -113,7 +113,9 @@ class S3BlobStore(BlobStore):
                 part_size=_PART_SIZE,
                 num_parallel_uploads=1,
             )
-        return self.stat(key)
+        # S3 answers a PUT without Last-Modified; the digest reported is the one we computed.
+        last_modified = self.stat(key).last_modified
+        return BlobInfo(key=key, size=size, sha256=sha256, last_modified=last_modified)
 
     def stat(self, key: str) -> BlobInfo:
         validate_key(key)
