@@ -117,9 +117,12 @@ class ChainVerifier:
     def check(self, record: dict[str, Any]) -> ChainVerdict | None:
         """None if `record` extends the chain correctly, else the verdict naming it."""
         seq, event_id = record.get("seq"), record.get("id")
+        expected = self.last_seq + 1
         reason = None
-        if seq != self.last_seq + 1:
-            reason = f"expected seq {self.last_seq + 1}, found {seq}: events missing or reordered"
+        if seq != expected:
+            # The break is at the first seq that is not where it should be.
+            reason = f"expected seq {expected}, found {seq}: events missing or reordered"
+            seq, event_id = expected, None
         elif record.get("prev_hash") != self.last_hash:
             reason = f"prev_hash does not match the hash of event seq {self.last_seq}"
         elif compute_hash(record) != record.get("hash"):

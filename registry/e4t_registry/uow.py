@@ -74,10 +74,9 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back anything uncommitted and detaches objects without expiring them,
+        # so rows returned from a read-only unit of work stay readable.
+        self.session.close()
 
     def commit(self) -> None:
         """Make everything done in this unit of work durable, atomically."""
