@@ -1,0 +1,70 @@
+"""The small supervised training loop the demo metrics share (CPU, minutes, logged progress)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from e4t_server.demo.imaging import augment, to_tensor
+
+LossFn = Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]], torch.Tensor]
+
+
+def fit(
+    net: nn.Module,
+    images: np.ndarray,
+    targets: dict[str, torch.Tensor],
+    loss_fn: LossFn,
+    *,
+    image_size: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+) -> list[float]:
+    """Train ``net`` on uint8 (N, H, W, 3) ``images`` with augmentation; returns the mean loss of
+    each epoch. Logs progress to stderr about ten times per epoch."""
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    count = images.shape[0]
+    steps_per_epoch = math.ceil(count / batch_size)
+    total_steps = epochs * steps_per_epoch
+    optimizer = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=learning_rate, total_steps=total_steps, pct_start=0.15
+    )
+    net.train()
+    epoch_losses: list[float] = []
+    started = time.perf_counter()
+    step = 0
+    for epoch in range(epochs):
+        order = torch.randperm(count, generator=generator)
+        running = 0.0
+        for start in range(0, count, batch_size):
+            index = order[start : start + batch_size]
+            batch = augment(to_tensor(images[index.numpy()], image_size), generator)
+            loss = loss_fn(net(batch), {name: target[index] for name, target in targets.items()})
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            running += float(loss) * len(index)
+            step += 1
+            if step % max(1, steps_per_epoch // 10) == 0 or step == total_steps:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"epoch {epoch + 1}/{epochs} step {step}/{total_steps} "
+                    f"({100 * step / total_steps:.0f}%) loss {float(loss):.3f} "
+                    f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        epoch_losses.append(running / count)
+    net.eval()
+    return epoch_losses
