@@ -40,7 +40,7 @@ def test_untouched_chain_verifies_and_exports(backend: RegistryBackend) -> None:
     lines = list(backend.registry.export_audit())
     assert len(lines) == 5 and all(line.endswith("\n") for line in lines)
     assert verify_export(lines).ok
-    tampered = lines[:2] + [lines[2].replace("things/2", "things/X")] + lines[3:]
+    tampered = [*lines[:2], lines[2].replace("things/2", "things/X"), *lines[3:]]
     assert verify_export(tampered).broken_seq == 3
 
 
