@@ -1,0 +1,117 @@
+"""Personalization: one image → a :class:`ConceptArtifact` in 5–15 tuning steps.
+
+The image is augmented (seeded random resized crops + flips) into a small batch; *copies* of the
+encoder heads and the domain offsets are fine-tuned with the stronger personalization
+regularization; then the concept's embedding is computed once — at ``freeze_timestep``, with
+fixed seeded noise, on the un-augmented image — and frozen. The loaded domain model is left
+bitwise unchanged, and the same inputs and seed give the same artifact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import torch
+from PIL import Image
+
+from e4t_server.engine.artifact import ConceptArtifact, ConceptMetadata
+from e4t_server.engine.data import random_flip, random_resized_crop
+from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.domain_tuning import ProgressCallback, run_training_loop
+from e4t_server.engine.encoder import E4TEncoder
+from e4t_server.engine.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, load_image, to_tensor
+from e4t_server.engine.offsets import WeightOffsets
+from e4t_server.engine.training import E4TTrainable, TrainingBatch
+
+
+def personalize(
+    model: DomainModel,
+    image: bytes | Image.Image,
+    *,
+    steps: int | None = None,
+    seed: int = 0,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    created_at: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ConceptArtifact:
+    """Register the concept shown in ``image`` (bytes are validated with :func:`load_image`).
+
+    ``steps``, ``lr`` and ``batch_size`` default to the domain config. ``created_at`` defaults
+    to now; pass it to get byte-identical artifacts from identical runs.
+
+    Raises:
+        InvalidImageError, ImageTooLargeError: for bad image bytes.
+    """
+    config = model.config
+    steps = config.personalization_steps if steps is None else steps
+    lr = config.personalization_lr if lr is None else lr
+    batch_size = config.personalization_batch_size if batch_size is None else batch_size
+    if steps < 1:
+        raise ValueError("personalization needs at least one step")
+    picture = (
+        load_image(image, max_bytes=max_bytes, max_pixels=max_pixels)
+        if isinstance(image, bytes)
+        else image
+    )
+    original = to_tensor(picture, config.resolution).to(model.device)
+
+    generator = torch.Generator().manual_seed(seed)
+    views = augmented_batch(original, batch_size, generator)
+    with torch.random.fork_rng(devices=[]):  # building the copies must not disturb global RNG
+        encoder, offsets = model.copy_of_trainable_parts()
+    trainable = E4TTrainable(model, encoder, offsets)
+    optimizer = torch.optim.AdamW(trainable.parameters(), lr=lr)
+    losses = run_training_loop(
+        trainable,
+        model,
+        itertools.repeat(TrainingBatch(views)),
+        optimizer,
+        generator=generator,
+        regularization=config.personalization_regularization,
+        start_step=0,
+        total_steps=steps,
+        on_step=(lambda step, loss: progress(step, steps, loss)) if progress else None,
+    )
+    trainable.eval()
+    embedding = freeze_embedding(model, encoder, offsets, original, seed)
+    metadata = ConceptMetadata(
+        domain_fingerprint=model.fingerprint(),
+        class_word=config.class_word,
+        placeholder_token=config.placeholder_token,
+        freeze_timestep=config.freeze_timestep,
+        steps=steps,
+        seed=seed,
+        lr=lr,
+        loss_curve=tuple(losses),
+        created_at=(created_at or datetime.now(UTC)).isoformat(),
+    )
+    return ConceptArtifact.create(embedding, offsets.lora_state_dict(), metadata)
+
+
+def augmented_batch(image: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """``size`` views of one image ``(3, H, W)``: the image itself, then random crops + flips."""
+    views = [image]
+    while len(views) < size:
+        cropped = random_resized_crop([image], generator)
+        views.append(random_flip(cropped, generator)[0])
+    return torch.stack(views)
+
+
+@torch.no_grad()
+def freeze_embedding(
+    model: DomainModel,
+    encoder: E4TEncoder,
+    offsets: WeightOffsets,
+    image: torch.Tensor,
+    seed: int,
+) -> torch.Tensor:
+    """``E(x, t_freeze)`` on the un-augmented image with noise seeded by ``seed``: the concept's
+    embedding ``(D,)``, computed once and stored."""
+    timesteps = torch.tensor([model.config.freeze_timestep], device=image.device)
+    noise_generator = torch.Generator().manual_seed(seed)
+    with model.hooks.activated(offsets):
+        return encoder.encode_image(image[None], timesteps, noise_generator).embedding[0]

@@ -1,0 +1,169 @@
+"""The one denoising-loss step shared by domain tuning and personalization.
+
+``loss = mse(unet(z_t, t, text(prompt with E(x, t))), target)  [masked]
+       + λ_emb · ‖embedding offset‖²  +  λ_w · Σ‖B A‖²``
+
+All randomness (VAE sample, timesteps, noise, prompt templates) is drawn from one explicit
+``torch.Generator``, so a run is reproducible and its state can be checkpointed. The trainable
+parts form one ``nn.Module`` (:class:`E4TTrainable`) whose ``forward`` covers every use of its
+parameters, so it can be wrapped by ``DistributedDataParallel`` (e.g. in a Ray Train loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple, cast
+
+import torch
+import torch.nn.functional as F
+from diffusers.utils.torch_utils import randn_tensor
+from torch import nn
+
+from e4t_server.engine.config import CONCEPT_MARKER, RegularizationWeights
+from e4t_server.engine.encoder import E4TEncoder, image_latents
+from e4t_server.engine.offsets import WeightOffsets
+from e4t_server.engine.prompts import TokenizedPrompts
+
+if TYPE_CHECKING:
+    from e4t_server.engine.domain_model import DomainModel
+
+
+@dataclass(frozen=True)
+class TrainingBatch:
+    """Images in [-1, 1] ``(B, 3, H, W)`` and optional loss masks in [0, 1] ``(B, 1, H, W)``."""
+
+    images: torch.Tensor
+    masks: torch.Tensor | None = None
+
+
+class TrainableOutput(NamedTuple):
+    """What one forward of the trainable parts returns (a tuple, so DDP can traverse it)."""
+
+    prediction: torch.Tensor
+    embedding_offset: torch.Tensor
+    weight_offset_l2: torch.Tensor
+
+
+class LossTerms(NamedTuple):
+    """The total loss and its parts (parts detached, for logging)."""
+
+    total: torch.Tensor
+    denoising: torch.Tensor
+    embedding_l2: torch.Tensor
+    weight_l2: torch.Tensor
+
+
+class E4TTrainable(nn.Module):
+    """Encoder heads + weight offsets: the only trained parameters, as one module.
+
+    ``forward`` activates its own offsets on the model's UNet for the duration of the call, so a
+    copy (personalization) never touches the domain's offsets.
+    """
+
+    def __init__(self, model: DomainModel, encoder: E4TEncoder, offsets: WeightOffsets) -> None:
+        super().__init__()
+        self._model = model  # not an nn.Module: frozen components stay outside this module
+        self.encoder = encoder
+        self.offsets = offsets
+
+    def forward(
+        self,
+        images: torch.Tensor,
+        noisy_latents: torch.Tensor,
+        timesteps: torch.Tensor,
+        input_ids: torch.Tensor,
+        placeholder_mask: torch.Tensor,
+    ) -> TrainableOutput:
+        """Predict the denoising target for ``noisy_latents`` prompted with the encoded concept."""
+        model = self._model
+        with model.hooks.activated(self.offsets):
+            encoded = self.encoder(images, noisy_latents, timesteps)
+            context = model.prompt_encoder.encode(
+                TokenizedPrompts(input_ids, placeholder_mask), encoded.embedding
+            )
+            prediction = model.base.unet(noisy_latents, timesteps, context).sample
+        return TrainableOutput(prediction, encoded.offset, self.offsets.l2())
+
+
+def sample_prompts(
+    model: DomainModel, batch_size: int, generator: torch.Generator
+) -> TokenizedPrompts:
+    """One prompt template per sample, drawn with ``generator``, placeholder filled in."""
+    templates = model.config.prompt_templates
+    picks = torch.randint(len(templates), (batch_size,), generator=generator).tolist()
+    placeholder = model.config.placeholder_token
+    prompts = [templates[i].replace(CONCEPT_MARKER, placeholder) for i in picks]
+    return model.prompt_encoder.tokenize(prompts)
+
+
+def denoising_loss(
+    trainable: nn.Module,
+    model: DomainModel,
+    batch: TrainingBatch,
+    *,
+    generator: torch.Generator,
+    regularization: RegularizationWeights,
+) -> LossTerms:
+    """The E4T training loss for one batch. ``trainable`` is an :class:`E4TTrainable` (or a
+    DDP wrapper of one); ``generator`` is a CPU generator that supplies all randomness."""
+    base = model.base
+    device = model.device
+    images = batch.images.to(device)
+    batch_size = images.shape[0]
+    latents = image_latents(base, images, sample_generator=generator)
+    noise = randn_tensor(latents.shape, generator=generator, device=device, dtype=latents.dtype)
+    num_train_timesteps = base.scheduler.config["num_train_timesteps"]
+    timesteps = torch.randint(num_train_timesteps, (batch_size,), generator=generator).to(device)
+    noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
+    prompts = sample_prompts(model, batch_size, generator).to(device)
+
+    output = trainable(
+        images, noisy_latents, timesteps, prompts.input_ids, prompts.placeholder_mask
+    )
+    target = _target(model, latents, noise, timesteps)
+    squared_error = (output.prediction.float() - target.float()) ** 2
+    if batch.masks is not None:
+        mask = F.interpolate(batch.masks.to(device), size=latents.shape[-2:], mode="area")
+        denoising = (squared_error * mask).sum() / (mask.sum() * latents.shape[1]).clamp(min=1.0)
+    else:
+        denoising = squared_error.mean()
+    embedding_l2 = output.embedding_offset.pow(2).sum(dim=-1).mean()
+    total = (
+        denoising
+        + regularization.embedding * embedding_l2
+        + regularization.weights * output.weight_offset_l2
+    )
+    return LossTerms(
+        total, denoising.detach(), embedding_l2.detach(), output.weight_offset_l2.detach()
+    )
+
+
+def _target(
+    model: DomainModel, latents: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    scheduler = model.base.scheduler
+    prediction_type = scheduler.config["prediction_type"]
+    if prediction_type == "epsilon":
+        return noise
+    if prediction_type == "v_prediction":
+        return scheduler.get_velocity(latents, noise, cast(torch.IntTensor, timesteps))
+    raise ValueError(f"unsupported scheduler prediction_type {prediction_type!r}")
+
+
+def optimization_step(
+    trainable: nn.Module,
+    model: DomainModel,
+    batch: TrainingBatch,
+    optimizer: torch.optim.Optimizer,
+    *,
+    generator: torch.Generator,
+    regularization: RegularizationWeights,
+) -> LossTerms:
+    """Zero grads, compute :func:`denoising_loss`, backpropagate, step the optimizer."""
+    optimizer.zero_grad(set_to_none=True)
+    terms = denoising_loss(
+        trainable, model, batch, generator=generator, regularization=regularization
+    )
+    terms.total.backward()
+    optimizer.step()
+    return terms
