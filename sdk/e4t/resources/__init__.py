@@ -1,0 +1,1 @@
+"""One module per API resource: shared call builders, then a sync and an async class."""
