@@ -54,13 +54,13 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
-            running += float(loss) * len(index)
+            running += loss.item() * len(index)
             step += 1
             if step % max(1, steps_per_epoch // 10) == 0 or step == total_steps:
                 elapsed = time.perf_counter() - started
                 print(
                     f"epoch {epoch + 1}/{epochs} step {step}/{total_steps} "
-                    f"({100 * step / total_steps:.0f}%) loss {float(loss):.3f} "
+                    f"({100 * step / total_steps:.0f}%) loss {loss.item():.3f} "
                     f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s",
                     file=sys.stderr,
                     flush=True,
