@@ -87,11 +87,9 @@ def paginate(
     id_col: Any = model.id
     if page_token:
         after_created, after_id = decode_token(page_token, scope)
+        # A row-value comparison lets PostgreSQL and SQLite seek the (created_at, id) index.
         statement = statement.where(
-            sa.or_(
-                created_col > after_created,
-                sa.and_(created_col == after_created, id_col > after_id),
-            )
+            sa.tuple_(created_col, id_col) > sa.tuple_(after_created, after_id)
         )
     rows = list(session.exec(statement.order_by(created_col, id_col).limit(size + 1)))
     if len(rows) <= size:
