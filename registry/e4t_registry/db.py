@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,10 @@ def create_registry_engine(url: str, **engine_kwargs: Any) -> Engine:
     """
     engine = sa.create_engine(url, **engine_kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # The embedded default lives under E4T_HOME, which may not exist on first start.
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         _configure_sqlite(engine)
     return engine
 
