@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--concepts", type=int, default=100_000)
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: start one)")
     args = parser.parse_args()
+    # Other processes on a small machine skew latencies: record how busy it was.
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as blob_root:
         if args.database_url:
             results = run(args.database_url, args.concepts, Path(blob_root))
@@ -152,6 +154,7 @@ def main() -> None:
             with start_postgres() as server:
                 results = run(server.url, args.concepts, Path(blob_root))
     print(f"machine: {platform.machine()}, {platform.system()}, cpus={_cpus()}")
+    print(f"1-min load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"{'operation':34} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (p50, p99) in results.items():
         print(f"{name:34} {p50:8.2f} {p99:8.2f}")
