@@ -16,6 +16,7 @@ import grpc
 from e4t.v1 import common_pb2
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+REQUEST_ID_HEADER = "x-request-id"
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,11 @@ def error_from_rpc(error: grpc.RpcError, *, request_id: str = "") -> APIError:
     trailers_of = getattr(error, "trailing_metadata", None)
     trailers = (trailers_of() if callable(trailers_of) else None) or ()
     status = common_pb2.Status(code=code.value[0], message=message)
+    # The server names each call in its initial metadata; errors raised before the call
+    # reached it (no connection) have none, and keep the SDK's idempotency key instead.
+    initial_of = getattr(error, "initial_metadata", None)
+    initial = (initial_of() if callable(initial_of) else None) or ()
+    request_id = dict(initial).get(REQUEST_ID_HEADER) or request_id
     for key, value in trailers:
         if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
             status = common_pb2.Status.FromString(value)
