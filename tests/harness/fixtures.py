@@ -4,6 +4,7 @@
   ``postgresql+psycopg://test@127.0.0.1:PORT/postgres``.
 - ``fresh_postgres_url``: a new, empty database on that server for one test.
 - ``s3_server``: SeaweedFS S3 with bucket ``s3_server.bucket`` created (see `SeaweedFSServer`).
+- ``ray_runtime``: one local Ray instance for the session (see `ray_runtime.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections.abc import Iterator
 import pytest
 
 from .postgres import PostgresServer, create_database, start_postgres
+from .ray_runtime import ray_runtime
 from .seaweedfs import SeaweedFSServer, start_seaweedfs
+
+__all__ = ["ray_runtime"]  # re-exported so pytest registers it with the other fixtures
 
 
 @pytest.fixture(scope="session")
