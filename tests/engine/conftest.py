@@ -17,6 +17,10 @@ from e4t_server.engine.generate import Engine
 from e4t_server.engine.personalize import personalize
 from e4t_server.engine.tiny import build_tiny_components, save_tiny_base, tiny_domain_config
 
+# Several test processes share two cores here; one intra-op thread avoids OpenMP spin-waiting,
+# which made tiny models ~10x slower under contention.
+torch.set_num_threads(1)
+
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 PERSONALIZATION_LR = 1e-2
 

@@ -19,9 +19,7 @@ from e4t_server.engine.tiny import tiny_domain_config
 from .conftest import model_state
 
 
-def test_round_trip_is_exact(
-    domain_model: DomainModel, tmp_path: Path, domain_dir: Path
-) -> None:
+def test_round_trip_is_exact(domain_model: DomainModel, tmp_path: Path, domain_dir: Path) -> None:
     domain_model.save_pretrained(tmp_path)
     loaded = DomainModel.from_pretrained(tmp_path)
     assert loaded.config == domain_model.config

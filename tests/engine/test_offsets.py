@@ -21,7 +21,12 @@ SD15_UNET = {
         "CrossAttnDownBlock2D",
         "DownBlock2D",
     ),
-    "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    "up_block_types": (
+        "UpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+    ),
     "layers_per_block": 2,
     "sample_size": 64,
 }
@@ -81,7 +86,9 @@ def test_names_follow_the_peft_lora_layout(domain_model: DomainModel) -> None:
         assert isinstance(linear, torch.nn.Linear)
         expected = (2, linear.in_features) if suffix == "A.weight" else (linear.out_features, 2)
         assert tuple(tensor.shape) == expected
-    assert "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.0.lora_B.weight" in names
+    assert (
+        "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.0.lora_B.weight" in names
+    )
 
 
 def test_set_offsets_is_a_copy_into_the_same_parameters(domain_model: DomainModel) -> None:
