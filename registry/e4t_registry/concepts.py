@@ -203,7 +203,7 @@ class ConceptService:
         return concept
 
     def get(self, tenant_id: uuid.UUID, concept_id: uuid.UUID) -> Concept:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.concepts.get(tenant_id, concept_id)
 
     def list(
@@ -216,7 +216,7 @@ class ConceptService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[Concept]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.concepts.list(
                 tenant_id,
                 domain_id=domain_id,
@@ -228,7 +228,7 @@ class ConceptService:
 
     def latest_version(self, tenant_id: uuid.UUID, concept_id: uuid.UUID) -> ConceptVersion:
         """The newest version of an ACTIVE concept (FailedPrecondition otherwise)."""
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             concept = uow.concepts.get(tenant_id, concept_id)
             version = uow.concept_versions.latest(tenant_id, concept_id)
             if concept.status != ConceptStatus.ACTIVE or version is None:
@@ -243,7 +243,7 @@ class ConceptService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[ConceptVersion]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             uow.concepts.get(tenant_id, concept_id)
             return uow.concept_versions.list(
                 tenant_id, concept_id, page_size=page_size, page_token=page_token
@@ -270,7 +270,7 @@ class ConceptService:
     ) -> Concept:
         """The concept if it may get a new version now: writable status, consent active."""
         if uow is None:
-            with UnitOfWork(self.engine) as read_uow:
+            with UnitOfWork(self.engine, read_only=True) as read_uow:
                 return self._writable(tenant_id, concept_id, uow=read_uow)
         concept = uow.concepts.get(tenant_id, concept_id)
         # Consent first, then the concept: the same lock order as revocation, so no deadlock.

@@ -18,7 +18,12 @@ from sqlalchemy.engine import Engine
 from e4t_registry.blob_keys import concept_prefix, subject_prefix
 from e4t_registry.blobs import BlobStore
 from e4t_registry.erasure import BlobErasure
-from e4t_registry.errors import ConsentRequiredError, FailedPreconditionError, InvalidArgumentError
+from e4t_registry.errors import (
+    AlreadyExistsError,
+    ConsentRequiredError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+)
 from e4t_registry.models import (
     FACE_PERSONALIZATION,
     ConceptStatus,
@@ -84,12 +89,7 @@ class ConsentService:
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise InvalidArgumentError("expires_at must be a timezone-aware time in the future")
         with UnitOfWork(self.engine) as uow:
-            subject = uow.subjects.find_by_external_id(tenant_id, subject_external_id)
-            if subject is None:
-                uow.tenants.get(tenant_id)
-                subject = uow.subjects.add(
-                    tenant_id, Subject(tenant_id=tenant_id, external_id=subject_external_id)
-                )
+            subject = self._subject(uow, tenant_id, subject_external_id)
             consent = uow.consents.add(
                 tenant_id,
                 ConsentRecord(
@@ -118,8 +118,23 @@ class ConsentService:
             uow.commit()
         return consent
 
+    @staticmethod
+    def _subject(uow: UnitOfWork, tenant_id: uuid.UUID, external_id: str) -> Subject:
+        """The subject with this external id, created on first sight."""
+        subject = uow.subjects.find_by_external_id(tenant_id, external_id)
+        if subject is not None:
+            return subject
+        uow.tenants.get(tenant_id)
+        try:
+            return uow.subjects.add(
+                tenant_id, Subject(tenant_id=tenant_id, external_id=external_id)
+            )
+        except AlreadyExistsError:
+            # A concurrent grant created it first (the savepoint kept this transaction usable).
+            return uow.subjects.get_by_external_id(tenant_id, external_id)
+
     def get(self, tenant_id: uuid.UUID, consent_id: uuid.UUID) -> ConsentRecord:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.consents.get(tenant_id, consent_id)
 
     def list(
@@ -130,7 +145,7 @@ class ConsentService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[ConsentRecord]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.consents.list(
                 tenant_id, subject_id=subject_id, page_size=page_size, page_token=page_token
             )
@@ -162,7 +177,7 @@ class ConsentService:
         before this runs.
         """
         now = self.clock()
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             due = uow.consents.due_to_lapse(now, limit)
         ended = 0
         for tenant_id, consent_id in due:

@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option that marks a connection as used for reads only (see `read_only_engine`).
+READ_ONLY_OPTION = "e4t_read_only"
 
 
 def create_registry_engine(url: str, **engine_kwargs: Any) -> Engine:
@@ -29,6 +31,22 @@ def create_registry_engine(url: str, **engine_kwargs: Any) -> Engine:
     return engine
 
 
+def read_only_engine(engine: Engine) -> Engine:
+    """A view of `engine` for pure reads, cached on the engine.
+
+    PostgreSQL: autocommit, so a read costs one round trip. SQLite: a deferred `BEGIN`, so
+    readers neither take nor wait for the write lock (WAL gives them a snapshot).
+    """
+    cached: Engine | None = engine.__dict__.get("_e4t_read_only")
+    if cached is None:
+        options: dict[str, Any] = {READ_ONLY_OPTION: True}
+        if engine.dialect.name != "sqlite":
+            options["isolation_level"] = "AUTOCOMMIT"
+        cached = engine.execution_options(**options)
+        engine.__dict__["_e4t_read_only"] = cached
+    return cached
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -43,4 +61,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

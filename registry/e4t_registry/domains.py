@@ -82,13 +82,13 @@ class DomainService:
         return domain
 
     def get(self, tenant_id: uuid.UUID, domain_id: uuid.UUID) -> Domain:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.domains.get(tenant_id, domain_id)
 
     def list(
         self, tenant_id: uuid.UUID, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[Domain]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.domains.list(tenant_id, page_size=page_size, page_token=page_token)
 
     def register_version(
@@ -139,7 +139,7 @@ class DomainService:
     def get_version(
         self, tenant_id: uuid.UUID, domain_id: uuid.UUID, version: int
     ) -> DomainModelVersion:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.domain_versions.get_by_number(tenant_id, domain_id, version)
 
     def list_versions(
@@ -150,20 +150,20 @@ class DomainService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[DomainModelVersion]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             uow.domains.get(tenant_id, domain_id)
             return uow.domain_versions.list(
                 tenant_id, domain_id, page_size=page_size, page_token=page_token
             )
 
     def aliases(self, tenant_id: uuid.UUID, domain_id: uuid.UUID) -> Sequence[DomainAlias]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             uow.domains.get(tenant_id, domain_id)
             return uow.domain_aliases.list_for_domain(tenant_id, domain_id)
 
     def resolve(self, tenant_id: uuid.UUID, domain_id: uuid.UUID, alias: str) -> DomainModelVersion:
         """The version an alias points at (FailedPreconditionError if the alias is unset)."""
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             row = uow.domain_aliases.find_by_name(tenant_id, domain_id, alias)
             if row is None:
                 raise FailedPreconditionError(f"alias {alias!r} is not set")
@@ -173,7 +173,7 @@ class DomainService:
         self, tenant_id: uuid.UUID, domain_id: uuid.UUID, *, alias: str | None = None
     ) -> Sequence[DomainAliasEvent]:
         """Every alias move of the domain, oldest first."""
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             uow.domains.get(tenant_id, domain_id)
             return uow.domain_aliases.history(tenant_id, domain_id, alias)
 

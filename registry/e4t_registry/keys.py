@@ -129,15 +129,17 @@ class ApiKeyService:
         lookup_id = _parse_secret(secret)
         if lookup_id is None:
             raise AuthenticationError("malformed API key")
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             key = uow.api_keys.find_by_lookup_id(lookup_id)
-            if key is None or not hmac.compare_digest(key.secret_hash, presented_hash):
-                raise AuthenticationError("unknown API key")
-            if key.revoked_at is not None:
-                raise AuthenticationError("revoked API key")
-            now = self.clock()
-            if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-                uow.api_keys.touch(key, now)
+        if key is None or not hmac.compare_digest(key.secret_hash, presented_hash):
+            raise AuthenticationError("unknown API key")
+        if key.revoked_at is not None:
+            raise AuthenticationError("revoked API key")
+        now = self.clock()
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            # Verification is the hottest path: it writes only when the timestamp is stale.
+            with UnitOfWork(self.engine) as uow:
+                uow.api_keys.touch(key.id, now)
                 uow.commit()
         return Principal(
             key_id=key.id,
@@ -168,7 +170,7 @@ class ApiKeyService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[ApiKey]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.api_keys.list(tenant_id, page_size=page_size, page_token=page_token)
 
 

@@ -47,7 +47,7 @@ class OperationService:
         return operation, created
 
     def get(self, tenant_id: uuid.UUID, operation_id: uuid.UUID) -> Operation:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.operations.get(tenant_id, operation_id)
 
     def list(
@@ -58,7 +58,7 @@ class OperationService:
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> Page[Operation]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.operations.list(
                 tenant_id, kind=kind, page_size=page_size, page_token=page_token
             )

@@ -40,13 +40,13 @@ class TenantService:
         return tenant
 
     def get(self, tenant_id: uuid.UUID) -> Tenant:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.tenants.get(tenant_id)
 
     def get_by_name(self, name: str) -> Tenant:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.tenants.get_by_name(name)
 
     def list(self, *, page_size: int | None = None, page_token: str | None = None) -> Page[Tenant]:
-        with UnitOfWork(self.engine) as uow:
+        with UnitOfWork(self.engine, read_only=True) as uow:
             return uow.tenants.list(page_size=page_size, page_token=page_token)

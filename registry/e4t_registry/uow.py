@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from e4t_registry.audit import AuditLog
+from e4t_registry.db import read_only_engine
 from e4t_registry.repositories.concepts import ConceptRepository, ConceptVersionRepository
 from e4t_registry.repositories.domains import (
     DomainAliasRepository,
@@ -30,6 +31,10 @@ class UnitOfWork:
 
     Nothing is written unless `commit()` is called; leaving the block without committing, or
     with an exception, rolls everything back. Objects stay readable after the block.
+
+    `read_only=True` is for pure reads: on PostgreSQL it runs in autocommit (one round trip per
+    query instead of BEGIN/query/ROLLBACK); on SQLite it starts a deferred transaction that
+    does not take the write lock. It cannot commit.
     """
 
     session: Session
@@ -47,11 +52,13 @@ class UnitOfWork:
     operations: OperationRepository
     audit: AuditLog
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
 
     def __enter__(self) -> Self:
-        session = Session(self.engine, expire_on_commit=False)
+        bind = read_only_engine(self.engine) if self.read_only else self.engine
+        session = Session(bind, expire_on_commit=False)
         self.session = session
         self.tenants = TenantRepository(session)
         self.api_keys = ApiKeyRepository(session)
@@ -80,6 +87,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make everything done in this unit of work durable, atomically."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
 
     def rollback(self) -> None:

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from e4t_registry.errors import NotFoundError
@@ -78,10 +79,11 @@ class ApiKeyRepository:
         )
         return sum(1 for _ in keys)
 
-    def touch(self, key: ApiKey, now: datetime) -> None:
-        key.last_used_at = now
-        self.session.add(key)
-        self.session.flush()
+    def touch(self, key_id: uuid.UUID, now: datetime) -> None:
+        """Record a use of the key (a single UPDATE, no read)."""
+        self.session.execute(
+            sa.update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now)
+        )
 
     def list(
         self,
