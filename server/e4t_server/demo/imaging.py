@@ -35,7 +35,8 @@ def to_tensor(images: ImageBatch, size: int) -> torch.Tensor:
             )
         if array.ndim != 4 or array.shape[-1] != 3:
             raise ValueError(f"expected a (N, H, W, 3) array, got shape {array.shape}")
-        batch = torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).float()
+        # np.array copies: PIL-backed arrays are read-only, which torch warns about.
+        batch = torch.from_numpy(np.array(array)).permute(0, 3, 1, 2).float()
         batch = batch / 127.5 - 1.0
     if batch.shape[-2:] != (size, size):
         batch = F.interpolate(batch, size=(size, size), mode="bilinear", antialias=True)
