@@ -6,7 +6,6 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -15,7 +14,12 @@ from e4t_server.engine.artifact import ConceptArtifact, ConceptMetadata
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.generate import Engine
 from e4t_server.engine.personalize import personalize
-from e4t_server.engine.tiny import build_tiny_components, save_tiny_base, tiny_domain_config
+from e4t_server.engine.tiny import (
+    build_tiny_components,
+    save_tiny_base,
+    synthetic_image,
+    tiny_domain_config,
+)
 
 # Several test processes share two cores here; one intra-op thread avoids OpenMP spin-waiting,
 # which made tiny models ~10x slower under contention.
@@ -23,18 +27,6 @@ torch.set_num_threads(1)
 
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 PERSONALIZATION_LR = 1e-2
-
-
-def synthetic_face(seed: int, size: int = 48) -> Image.Image:
-    """A blob on a background: a stand-in "face" image, different per seed."""
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((size, size, 3), np.uint8)
-    pixels[:] = rng.integers(0, 255, 3)
-    y, x = np.mgrid[:size, :size]
-    centre = rng.integers(size // 3, 2 * size // 3, 2)
-    blob = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 < rng.integers(size * 2, size * 6)
-    pixels[blob] = rng.integers(0, 255, 3)
-    return Image.fromarray(pixels)
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -114,7 +106,7 @@ def concept(domain_model: DomainModel) -> ConceptArtifact:
     """A concept personalized from one synthetic image (5 steps)."""
     return personalize(
         domain_model,
-        png_bytes(synthetic_face(1)),
+        png_bytes(synthetic_image(1)),
         steps=5,
         seed=0,
         lr=PERSONALIZATION_LR,

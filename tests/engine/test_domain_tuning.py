@@ -10,13 +10,11 @@ import torch
 from e4t_server.engine.data import FolderDataset, InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.domain_tuning import tune_domain
-from e4t_server.engine.tiny import build_tiny_components, tiny_domain_config
-
-from .conftest import synthetic_face
+from e4t_server.engine.tiny import build_tiny_components, synthetic_image, tiny_domain_config
 
 
 def dataset(count: int = 8) -> InMemoryDataset:
-    return InMemoryDataset([synthetic_face(seed) for seed in range(count)], resolution=32)
+    return InMemoryDataset([synthetic_image(seed) for seed in range(count)], resolution=32)
 
 
 def trainable_tensors(model: DomainModel) -> dict[str, torch.Tensor]:
@@ -81,21 +79,21 @@ def test_checkpoint_and_resume_equals_a_straight_run(tmp_path: Path) -> None:
 
 def test_folder_dataset_reads_images_and_masks(tmp_path: Path) -> None:
     for seed in range(2):
-        synthetic_face(seed).save(tmp_path / f"img{seed}.png")
+        synthetic_image(seed).save(tmp_path / f"img{seed}.png")
     (tmp_path / "notes.txt").write_text("ignored")
     plain = FolderDataset(tmp_path, resolution=16)
     image, mask = plain[0]
     assert len(plain) == 2 and image.shape == (3, 16, 16) and mask is None
     (tmp_path / "masks").mkdir()
     for seed in range(2):
-        synthetic_face(seed).convert("L").save(tmp_path / "masks" / f"img{seed}.png")
+        synthetic_image(seed).convert("L").save(tmp_path / "masks" / f"img{seed}.png")
     image, mask = FolderDataset(tmp_path, resolution=16)[1]
     assert mask is not None and mask.shape == (1, 16, 16)
     assert float(mask.min()) >= 0.0 and float(mask.max()) <= 1.0
 
 
 def test_masked_loss_runs(fresh_model: DomainModel) -> None:
-    images = [synthetic_face(seed) for seed in range(2)]
+    images = [synthetic_image(seed) for seed in range(2)]
     masks = [image.convert("L") for image in images]
     losses = tune_domain(
         fresh_model,

@@ -120,3 +120,10 @@ def test_default_artifact_for_sd15_sized_unet_is_at_most_1mb() -> None:
     artifact = ConceptArtifact.create(torch.zeros(768), offsets.lora_state_dict(), metadata)
     size = len(artifact.to_bytes())
     assert 700_000 < size <= 1_000_000
+
+
+def test_a_unet_gets_one_set_of_hooks(domain_model: DomainModel) -> None:
+    with pytest.raises(ValueError, match="already"):
+        DomainModel(
+            domain_model.base, domain_model.config, domain_model.encoder, domain_model.offsets
+        )

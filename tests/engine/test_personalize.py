@@ -10,8 +10,9 @@ from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.errors import InvalidImageError
 from e4t_server.engine.personalize import personalize
+from e4t_server.engine.tiny import synthetic_image
 
-from .conftest import FIXED_TIME, PERSONALIZATION_LR, model_state, png_bytes, synthetic_face
+from .conftest import FIXED_TIME, PERSONALIZATION_LR, model_state, png_bytes
 
 
 def test_five_steps_make_a_concept(concept: ConceptArtifact, domain_model: DomainModel) -> None:
@@ -26,7 +27,9 @@ def test_five_steps_make_a_concept(concept: ConceptArtifact, domain_model: Domai
 
 
 def test_loss_curve_falls(domain_model: DomainModel) -> None:
-    artifact = personalize(domain_model, synthetic_face(2), steps=15, seed=0, lr=PERSONALIZATION_LR)
+    artifact = personalize(
+        domain_model, synthetic_image(2), steps=15, seed=0, lr=PERSONALIZATION_LR
+    )
     curve = artifact.metadata.loss_curve
     assert len(curve) == 15
     assert np.mean(curve[-4:]) < np.mean(curve[:4])
@@ -39,7 +42,7 @@ def test_same_seed_same_bytes_and_domain_model_unchanged(
     rng_before = torch.random.get_rng_state()
     again = personalize(
         domain_model,
-        png_bytes(synthetic_face(1)),
+        png_bytes(synthetic_image(1)),
         steps=5,
         seed=0,
         lr=PERSONALIZATION_LR,
@@ -59,7 +62,7 @@ def test_same_seed_same_bytes_and_domain_model_unchanged(
 def test_two_images_give_two_concepts(domain_model: DomainModel, concept: ConceptArtifact) -> None:
     other = personalize(
         domain_model,
-        synthetic_face(7),
+        synthetic_image(7),
         steps=5,
         seed=0,
         lr=PERSONALIZATION_LR,

@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 LORA_PREFIX = "unet."
+_HOOKED_MARK = "_e4t_offset_hooks_installed"
 
 
 def find_offset_targets(unet: nn.Module, targets: tuple[str, ...]) -> dict[str, nn.Linear]:
@@ -128,6 +129,13 @@ class OffsetHooks:
     """
 
     def __init__(self, unet: nn.Module, layout: WeightOffsets) -> None:
+        # A second set of hooks on the same UNet would add offsets twice: one owner per UNet.
+        if getattr(unet, _HOOKED_MARK, False):
+            raise ValueError(
+                "this UNet already carries E4T offset hooks (one DomainModel per UNet)"
+            )
+        setattr(unet, _HOOKED_MARK, True)
+        self._unet = unet
         self.paths = layout.paths
         named = dict(unet.named_modules())
         self.active: WeightOffsets | None = None
@@ -167,3 +175,4 @@ class OffsetHooks:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        setattr(self._unet, _HOOKED_MARK, False)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
 from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+from PIL import Image
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPVisionConfig, CLIPVisionModel
 
 from e4t_server.engine.components import (
@@ -110,3 +112,15 @@ def save_tiny_base(directory: Path, class_word: str = "face", seed: int = 0) -> 
     base.image_encoder.save_pretrained(vision_dir, safe_serialization=True)
     base.image_preprocessing.save(vision_dir)
     return sd_dir, vision_dir
+
+
+def synthetic_image(seed: int, size: int = 48) -> Image.Image:
+    """A coloured blob on a coloured background, different per seed: stand-in domain data."""
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((size, size, 3), np.uint8)
+    pixels[:] = rng.integers(0, 255, 3)
+    y, x = np.mgrid[:size, :size]
+    centre = rng.integers(size // 3, 2 * size // 3, 2)
+    blob = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 < rng.integers(size * 2, size * 6)
+    pixels[blob] = rng.integers(0, 255, 3)
+    return Image.fromarray(pixels)
