@@ -21,8 +21,9 @@ from e4t_server.engine.errors import (
     PromptTooLongError,
 )
 from e4t_server.engine.generate import ConceptCache, Engine, LoadedConcept
+from e4t_server.engine.tiny import synthetic_image
 
-from .conftest import identity_concept, model_state
+from .conftest import FIXED_TIME, PERSONALIZATION_LR, identity_concept, model_state, png_bytes
 
 STEPS = 3
 
@@ -149,3 +150,14 @@ def test_engine_caches_loaded_concepts_by_sha256(
     assert engine.load(concept) is first
     assert concept.sha256 in engine.cache
     assert len(engine.cache) <= engine.cache.capacity
+
+
+def test_engine_personalize_matches_the_function(engine: Engine, concept: ConceptArtifact) -> None:
+    again = engine.personalize(
+        png_bytes(synthetic_image(1)),
+        steps=5,
+        seed=0,
+        lr=PERSONALIZATION_LR,
+        created_at=FIXED_TIME,
+    )
+    assert again.sha256 == concept.sha256

@@ -6,8 +6,8 @@ zero offsets and the class word's embedding the output equals stock diffusers wi
 word in the prompt.
 
 Concurrency: a :class:`DomainModel` applies one set of offsets at a time. :class:`Engine`
-serializes every use through one lock (``with engine.using(concept): ...``); all callers that
-share a model must go through the same engine.
+serializes every use through one lock (``with engine.using(concept): ...``, and
+:meth:`Engine.personalize`); all callers that share a model must go through the same engine.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.config import CONCEPT_MARKER
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.errors import ArtifactError, PromptError
+from e4t_server.engine.personalize import personalize
 from e4t_server.engine.prompts import resolve_concept_prompt
 
 
@@ -79,6 +81,12 @@ class Engine:
         self._slot = model.new_offsets()
         self._pipeline = model.pipeline()
         self._lock = threading.RLock()
+
+    def personalize(self, image: bytes | Image.Image, **options: Any) -> ConceptArtifact:
+        """:func:`~e4t_server.engine.personalize.personalize` on this engine's model, holding
+        the lock (personalization also switches the model's active offsets while it runs)."""
+        with self._lock:
+            return personalize(self.model, image, **options)
 
     def load(self, concept: ConceptArtifact) -> LoadedConcept:
         """The concept's tensors on the device, from the cache or decoded once into it.
