@@ -65,7 +65,7 @@ def decode_token(token: str, scope: str) -> tuple[datetime, uuid.UUID]:
         created_at = datetime.fromisoformat(payload["c"])
         row_id = uuid.UUID(hex=payload["i"])
         token_scope = payload["s"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidPageTokenError("page token is malformed") from exc
     if token_scope != scope or created_at.tzinfo is None:
         raise InvalidPageTokenError("page token does not belong to this list")

@@ -6,10 +6,12 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from e4t_registry.errors import InvalidArgumentError, InvalidPageTokenError
 from e4t_registry.models import ConceptStatus
-from e4t_registry.paging import MAX_PAGE_SIZE, effective_page_size
+from e4t_registry.paging import MAX_PAGE_SIZE, decode_token, effective_page_size
 from tests.registry.conftest import ADMIN, RegistryBackend, TenantWorld
 
 
@@ -92,3 +94,31 @@ def test_page_size_rules() -> None:
     assert effective_page_size(10_000) == MAX_PAGE_SIZE
     with pytest.raises(InvalidArgumentError):
         effective_page_size(-1)
+
+
+_json_values = st.recursive(
+    st.none() | st.integers() | st.text(max_size=10) | st.just("2024-01-01T00:00:00+00:00"),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["s", "c", "i", "x"]), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+# Mostly well-shaped payloads, so the fields are checked one by one, not just the outer shape.
+_payloads = _json_values | st.fixed_dictionaries(
+    {
+        "s": st.just("concept:t:") | st.text(max_size=5),
+        "c": st.just("2024-01-01T00:00:00+00:00") | _json_values,
+        "i": _json_values,
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    token=st.text(max_size=80)
+    | _payloads.map(lambda payload: base64.urlsafe_b64encode(json.dumps(payload).encode()).decode())
+)
+def test_any_garbage_token_is_a_typed_error(token: str) -> None:
+    with pytest.raises(InvalidPageTokenError):
+        decode_token(token, scope="concept:t:")
