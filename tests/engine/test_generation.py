@@ -161,3 +161,9 @@ def test_engine_personalize_matches_the_function(engine: Engine, concept: Concep
         created_at=FIXED_TIME,
     )
     assert again.sha256 == concept.sha256
+
+
+def test_embedding_of_the_wrong_width_is_refused(engine: Engine, concept: ConceptArtifact) -> None:
+    wrong = replace(concept, embedding=torch.zeros(7))
+    with pytest.raises(ArtifactError, match="shape"):
+        engine.load(wrong)

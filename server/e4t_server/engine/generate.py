@@ -100,7 +100,17 @@ class Engine:
                 f"({concept.metadata.domain_fingerprint[:12]}…, "
                 f"this one is {self.fingerprint[:12]}…)"
             )
+        width = self.model.class_word_embedding.shape[0]
+        if tuple(concept.embedding.shape) != (width,):
+            raise ArtifactError(
+                f"the concept's embedding has shape {tuple(concept.embedding.shape)}, "
+                f"this model needs ({width},)"
+            )
         key = concept.sha256
+        with self._lock:
+            return self._cached(key, concept)
+
+    def _cached(self, key: str, concept: ConceptArtifact) -> LoadedConcept:
         entry = self.cache.get(key)
         if entry is None:
             device, dtype = self.model.device, self.model.base.text_encoder.dtype
