@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from e4t_registry.blob_keys import concept_artifact_key
 from e4t_registry.blobs import BlobIntegrityError, BlobStoreAuthError, S3BlobStore
+from e4t_registry.errors import ConsentRequiredError, FailedPreconditionError
 from e4t_registry.models import Concept, ConceptStatus, ConceptVersion, utcnow
 from e4t_registry.sweeper import sweep_orphan_blobs
 from tests.registry.conftest import ADMIN, RegistryBackend, TenantWorld
@@ -131,3 +133,55 @@ def test_wrong_s3_credentials_fail_clearly(s3_server: Any) -> None:
     )
     with pytest.raises(BlobStoreAuthError, match=s3_server.endpoint):
         store.put("tenants/x/probe", b"x")
+
+
+def test_revocation_racing_version_uploads_leaves_nothing_behind(
+    backend: RegistryBackend, world: TenantWorld
+) -> None:
+    concepts = [_concept(backend, world) for _ in range(3)]
+    start = threading.Barrier(len(concepts) + 1)
+    unexpected: list[BaseException] = []
+
+    def upload(concept: Concept) -> None:
+        start.wait()
+        for n in range(3):
+            try:
+                backend.registry.concepts.add_version(
+                    world.tenant.id,
+                    concept.id,
+                    domain_model_version_id=world.domain_version_id,
+                    artifact=f"{concept.id}-{n}".encode(),
+                    actor=ADMIN,
+                )
+            except (ConsentRequiredError, FailedPreconditionError):
+                return  # the revocation won: expected
+            except BaseException as exc:  # collected and checked by the test thread
+                unexpected.append(exc)
+                return
+
+    def revoke() -> None:
+        start.wait()
+        try:
+            backend.registry.consent.revoke(world.tenant.id, world.consent_id, actor=ADMIN)
+        except BaseException as exc:
+            unexpected.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(c,)) for c in concepts]
+    threads.append(threading.Thread(target=revoke))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert unexpected == []
+    assert backend.all_rows()["concept_version"] == []
+    statuses = {c.status for c in backend.registry.concepts.list(world.tenant.id).items}
+    assert statuses == {ConceptStatus.DISABLED}
+    # Uploads that lost the race may have left blobs; the sweeper takes them.
+    sweep_orphan_blobs(
+        backend.engine,
+        backend.blobs,
+        grace=timedelta(0),
+        clock=lambda: utcnow() + timedelta(days=1),
+    )
+    assert not [k for k in backend.blob_keys() if "/concepts/" in k]
