@@ -127,3 +127,15 @@ def test_a_unet_gets_one_set_of_hooks(domain_model: DomainModel) -> None:
         DomainModel(
             domain_model.base, domain_model.config, domain_model.encoder, domain_model.offsets
         )
+
+
+def test_removed_hooks_free_the_unet(fresh_model: DomainModel) -> None:
+    with torch.no_grad():
+        fresh_model.offsets.low_rank_offsets()[0].lora_B.fill_(1.0)
+    hooked = unet_output(fresh_model, fresh_model.offsets)
+    fresh_model.hooks.remove()
+    assert not torch.equal(unet_output(fresh_model, fresh_model.offsets), hooked)
+    rewrapped = DomainModel(
+        fresh_model.base, fresh_model.config, fresh_model.encoder, fresh_model.offsets
+    )
+    assert torch.equal(unet_output(rewrapped, rewrapped.offsets), hooked)

@@ -101,11 +101,6 @@ class BaseComponents:
         """The device the UNet lives on (all components share it)."""
         return self.unet.device
 
-    @property
-    def vae_scale_factor(self) -> int:
-        """Pixel size of one latent cell."""
-        return int(2 ** (len(self.vae.config["block_out_channels"]) - 1))
-
 
 def stable_diffusion_pipeline(base: BaseComponents) -> StableDiffusionPipeline:
     """A stock ``StableDiffusionPipeline`` sharing ``base``'s modules (no safety checker)."""

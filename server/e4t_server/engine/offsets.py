@@ -10,9 +10,9 @@ another :class:`WeightOffsets` whose tensors were copied in — never a reload.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import cast
 
 import torch
 from torch import nn
@@ -20,6 +20,8 @@ from torch.utils.hooks import RemovableHandle
 
 LORA_PREFIX = "unet."
 _HOOKED_MARK = "_e4t_offset_hooks_installed"
+
+_ForwardHook = Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], torch.Tensor]
 
 
 def find_offset_targets(unet: nn.Module, targets: tuple[str, ...]) -> dict[str, nn.Linear]:
@@ -114,13 +116,6 @@ class WeightOffsets(nn.Module):
                     )
                 target.copy_(source)
 
-    def same_layout(self, other: WeightOffsets) -> bool:
-        """Whether ``other`` targets the same modules with the same shapes."""
-        return self.paths == other.paths and all(
-            a.lora_A.shape == b.lora_A.shape and a.lora_B.shape == b.lora_B.shape
-            for a, b in zip(self.low_rank_offsets(), other.low_rank_offsets(), strict=True)
-        )
-
 
 class OffsetHooks:
     """Forward hooks that add the *active* :class:`WeightOffsets` to the targeted UNet projections.
@@ -144,7 +139,7 @@ class OffsetHooks:
             for index, path in enumerate(self.paths)
         ]
 
-    def _hook_for(self, index: int) -> Any:
+    def _hook_for(self, index: int) -> _ForwardHook:
         def add_offset(
             _module: nn.Module, args: tuple[torch.Tensor, ...], output: torch.Tensor
         ) -> torch.Tensor:
