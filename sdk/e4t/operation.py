@@ -57,6 +57,11 @@ class _OperationBase(Generic[T]):
         return self._snapshot.name
 
     @property
+    def id(self) -> str:
+        """The operation ID, the last segment of `name`."""
+        return self._snapshot.id
+
+    @property
     def snapshot(self) -> OperationSnapshot:
         """The latest state seen (refreshed by `refresh`, `wait`, `result`, `cancel`)."""
         return self._snapshot

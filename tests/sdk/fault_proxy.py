@@ -75,9 +75,7 @@ class _Forwarder(grpc.GenericRpcHandler):
 def fault_proxy(target: str, interceptor: LoseFirstResponse) -> Iterator[str]:
     """Runs the proxy in front of `target`; yields its address."""
     with grpc.insecure_channel(target) as channel:
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=4), interceptors=[interceptor]
-        )
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), interceptors=[interceptor])
         server.add_generic_rpc_handlers([_Forwarder(channel)])
         port = server.add_insecure_port("127.0.0.1:0")
         server.start()

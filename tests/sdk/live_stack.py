@@ -100,9 +100,7 @@ def live_stack(workdir: Path) -> Iterator[LiveStack]:
     database_url = f"sqlite:///{workdir / 'registry.db'}"
     blob_url = str(workdir / "blobs")
     upgrade_database(database_url)
-    registry = Registry(
-        create_registry_engine(database_url), open_blob_store(blob_url, environ={})
-    )
+    registry = Registry(create_registry_engine(database_url), open_blob_store(blob_url, environ={}))
     secret = bootstrap_admin_key(registry.engine)
     assert secret is not None
     hosting = ModelHosting(BlobAccess(blob_url), str(workdir / "model-cache"))
