@@ -162,23 +162,23 @@ def _attacks(registry: Registry, a: TenantData, b: TenantData) -> list[Callable[
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(shapes=tenant_shapes)
 def test_no_call_for_one_tenant_reaches_another(
-    sqlite_backend: RegistryBackend, shapes: list[tuple[list[str], int, int]]
+    backend: RegistryBackend, shapes: list[tuple[list[str], int, int]]
 ) -> None:
-    registry = sqlite_backend.registry
+    registry = backend.registry
     tenants = [_build(registry, shape) for shape in shapes]
     for a in tenants:
         for b in tenants:
             if a is b:
                 continue
             _assert_reads_stay_inside(registry, a, b)
-            before = _snapshot(sqlite_backend)
+            before = _snapshot(backend)
             for attack in _attacks(registry, a, b):
                 with pytest.raises(RegistryError):
                     attack()
-            assert _snapshot(sqlite_backend) == before
+            assert _snapshot(backend) == before
