@@ -36,3 +36,19 @@ def test_duplicate_is_typed_and_keeps_the_transaction_usable(backend: RegistryBa
         uow.tenants.add(Tenant(name="globex"))
         uow.commit()
     assert sorted(t["name"] for t in backend.all_rows()["tenant"]) == ["acme", "globex"]
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_backend: RegistryBackend) -> None:
+    registry = sqlite_backend.registry
+    tenant = registry.tenants.create(name="acme", actor=ADMIN)
+    with UnitOfWork(sqlite_backend.engine) as writer:
+        writer.tenants.add(Tenant(name="globex"))  # holds SQLite's write lock until the end
+        # A read-only unit of work sees the last committed state instead of queueing.
+        assert [t.name for t in registry.tenants.list().items] == ["acme"]
+        assert registry.tenants.get(tenant.id).name == "acme"
+        writer.commit()
+
+
+def test_read_only_unit_of_work_cannot_commit(backend: RegistryBackend) -> None:
+    with UnitOfWork(backend.engine, read_only=True) as uow, pytest.raises(RuntimeError):
+        uow.commit()
