@@ -5,6 +5,7 @@
 - ``fresh_postgres_url``: a new, empty database on that server for one test.
 - ``s3_server``: SeaweedFS S3 with bucket ``s3_server.bucket`` created (see `SeaweedFSServer`).
 - ``ray_runtime``: one local Ray instance for the session (see `ray_runtime.py`).
+- ``serve_runtime``: Ray Serve on that instance.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from collections.abc import Iterator
 import pytest
 
 from .postgres import PostgresServer, create_database, start_postgres
-from .ray_runtime import ray_runtime
+from .ray_runtime import ray_runtime, serve_runtime
 from .seaweedfs import SeaweedFSServer, start_seaweedfs
 
-__all__ = ["ray_runtime"]  # re-exported so pytest registers it with the other fixtures
+__all__ = [
+    "ray_runtime",
+    "serve_runtime",
+]  # re-exported so pytest registers it with the other fixtures
 
 
 @pytest.fixture(scope="session")

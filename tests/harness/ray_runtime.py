@@ -2,6 +2,8 @@
 
 Starting Ray costs several seconds and about a gigabyte, so every test that needs Ray asks for
 the ``ray_runtime`` fixture and gets the same instance; it is shut down at the end of the session.
+Tests that deploy Serve applications ask for ``serve_runtime`` (Serve on that same instance) and
+delete the applications they deployed when they are done.
 """
 
 from __future__ import annotations
@@ -35,3 +37,15 @@ def ray_runtime() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def serve_runtime(ray_runtime: None) -> Iterator[None]:
+    """Ray Serve's controller on the shared Ray instance, without an HTTP proxy route."""
+    from ray import serve
+
+    serve.start()
+    try:
+        yield
+    finally:
+        serve.shutdown()

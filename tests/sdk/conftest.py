@@ -14,7 +14,7 @@ from tests.sdk.live_stack import LiveStack, live_stack
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+def stack(serve_runtime: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     with live_stack(tmp_path_factory.mktemp("sdk-stack")) as running:
         yield running
 

@@ -1,14 +1,13 @@
 """A real e4t service for SDK and CLI tests: registry (SQLite + blob directory, the embedded
 shape), Ray Serve and the gRPC gateway, in this process on a background event loop.
 
-Ray is started only if nobody started it yet, and shut down only by whoever started it, so that
-other test folders that bring their own Ray are not disturbed.
+It runs on the session's shared Ray Serve (the ``serve_runtime`` fixture, which the caller must
+hold) and deletes the Serve applications it deployed when it stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
@@ -56,24 +55,6 @@ def save_tiny_domain_model(directory: Path, seed: int = 0) -> Path:
 
 
 @contextmanager
-def _ray_session() -> Iterator[None]:
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    import ray
-    from ray import serve
-
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=256 * 2**20)
-    serve.start()
-    try:
-        yield
-    finally:
-        if started_here:
-            serve.shutdown()
-            ray.shutdown()
-
-
-@contextmanager
 def _background_loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -105,7 +86,7 @@ def live_stack(workdir: Path) -> Iterator[LiveStack]:
     assert secret is not None
     hosting = ModelHosting(BlobAccess(blob_url), str(workdir / "model-cache"))
     model_dir = save_tiny_domain_model(workdir)
-    with _ray_session(), _background_loop() as loop:
+    with _background_loop() as loop:
 
         def on_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
             future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, loop)
@@ -120,4 +101,5 @@ def live_stack(workdir: Path) -> Iterator[LiveStack]:
             yield LiveStack(f"127.0.0.1:{port}", secret, model_dir)
         finally:
             on_loop(gateway.stop(grace=1))
+            on_loop(hosting.retire_all())
             registry.close()

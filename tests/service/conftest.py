@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import tarfile
 import tempfile
 import threading
@@ -52,22 +51,6 @@ from tests.harness.seaweedfs import SeaweedFSServer
 MAX_MESSAGE = 32 * 2**20
 
 
-@pytest.fixture(scope="session")
-def ray_serve() -> Iterator[None]:
-    """Ray and Serve, started once for the session (costly: seconds and ~1 GB)."""
-    os.environ["RAY_AUTH_MODE"] = "disabled"
-    import ray
-    from ray import serve
-
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=256 * 2**20)
-    serve.start()
-    try:
-        yield
-    finally:
-        serve.shutdown()
-        ray.shutdown()
-
-
 @dataclass
 class Stack:
     """A running gateway and direct access to what is behind it."""
@@ -91,7 +74,7 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 @pytest.fixture(scope="session")
 def stack(
-    ray_serve: None, postgres_url: str, s3_server: SeaweedFSServer, tmp_path_factory: Any
+    serve_runtime: None, postgres_url: str, s3_server: SeaweedFSServer, tmp_path_factory: Any
 ) -> Iterator[Stack]:
     url = create_database(postgres_url, f"service_{uuid.uuid4().hex}")
     upgrade_database(url)
@@ -119,6 +102,7 @@ def stack(
         yield Stack(f"127.0.0.1:{port}", registry, blobs, hosting, secret, gateway, loop)
     finally:
         on_loop(gateway.stop(grace=1))
+        on_loop(hosting.retire_all())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         registry.close()

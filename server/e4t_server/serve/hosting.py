@@ -91,6 +91,15 @@ class ModelHosting:
             logger.info("retired domain model", extra={"app": name})
         return retired
 
+    async def retire_all(self) -> list[str]:
+        """Delete every application this gateway deployed (shutting down a whole stack)."""
+        names = sorted(self._handles)
+        for name in names:
+            async with self._locks.setdefault(name, asyncio.Lock()):
+                self._handles.pop(name, None)
+                await asyncio.to_thread(serve.delete, name)
+        return names
+
     def deployed(self) -> set[str]:
         """Names of the applications this gateway has deployed and not retired."""
         return set(self._handles)
