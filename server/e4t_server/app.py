@@ -21,7 +21,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import ray
@@ -80,8 +80,13 @@ def gateway_options(settings: Settings, environ: Mapping[str, str]) -> GatewayOp
     )
 
 
-async def run_gateway(gateway: Gateway) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+async def run_gateway(build: Callable[[], Gateway]) -> None:
+    """Build the gateway and serve until SIGINT or SIGTERM, then shut down gracefully.
+
+    The gateway is built here, inside the running loop: a grpc.aio server binds to the loop
+    current at its creation, and `asyncio.run` starts a new one.
+    """
+    gateway = build()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,9 +111,9 @@ def serve_main(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         start_http_server(metrics_port, addr="127.0.0.1")
     cpus = env.get("E4T_RAY_NUM_CPUS")
     start_ray(settings, int(cpus) if cpus else None)
-    gateway = Gateway(registry, build_hosting(settings), gateway_options(settings, env))
+    hosting, options = build_hosting(settings), gateway_options(settings, env)
     try:
-        asyncio.run(run_gateway(gateway))
+        asyncio.run(run_gateway(lambda: Gateway(registry, hosting, options)))
     finally:
         registry.close()
 
