@@ -101,8 +101,6 @@ class DomainModelServer:
         self, image: bytes, steps: int, seed: int
     ) -> AsyncIterator[dict[str, Any]]:
         """Stream `{"step", "total"}` progress events, then `{"artifact": bytes, ...metadata}`."""
-        from e4t_server.engine.personalize import personalize
-
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -110,11 +108,8 @@ class DomainModelServer:
             loop.call_soon_threadsafe(events.put_nowait, {"step": step, "total": total})
 
         def run() -> Any:
-            # The engine lock keeps generation off the model while personalization tunes it.
-            with self.engine.using(None):
-                return personalize(
-                    self.engine.model, image, steps=steps, seed=seed, progress=report
-                )
+            # Engine.personalize holds the engine lock: generation waits while the model is tuned.
+            return self.engine.personalize(image, steps=steps, seed=seed, progress=report)
 
         work = asyncio.ensure_future(asyncio.to_thread(run))
         while not work.done() or not events.empty():
