@@ -10,6 +10,7 @@ from e4t_cli.commands import (
     audit,
     concepts,
     consents,
+    demo,
     domains,
     generate,
     keys,
@@ -91,3 +92,4 @@ app.add_typer(concepts.app, name="concepts")
 app.add_typer(audit.app, name="audit")
 app.command(name="generate")(generate.generate)
 app.command(name="serve")(serve.serve)
+app.command(name="demo")(demo.demo)

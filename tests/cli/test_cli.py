@@ -126,5 +126,5 @@ def test_help_lists_every_command_group() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     for group in ("tenants", "keys", "domains", "consents", "subjects", "concepts", "generate",
-                  "audit", "serve"):  # fmt: skip
+                  "audit", "serve", "demo"):  # fmt: skip
         assert group in result.stdout

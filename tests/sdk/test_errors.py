@@ -65,3 +65,15 @@ def test_unreachable_server_is_a_connection_error() -> None:
 def test_missing_tenant_is_reported_before_any_call(stack: LiveStack) -> None:
     with stack.client() as client, pytest.raises(e4t.MissingTenantError):
         client.domains.list()
+
+
+def test_unknown_consent_method_is_refused_before_any_call() -> None:
+    # The target is unreachable: reaching the network would raise APIConnectionError instead.
+    with (
+        e4t.Client(api_key="x", target="127.0.0.1:1", max_retries=0, timeout=5) as client,
+        pytest.raises(ValueError, match="signed_document") as raised,
+    ):
+        client.consents.grant(
+            subject="user-1", purpose=PURPOSE, notice_version="v1", method="demo", tenant="acme"
+        )
+    assert "'demo'" in str(raised.value)

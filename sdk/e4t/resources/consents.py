@@ -30,6 +30,14 @@ def _consent_name(names: Names, consent: str, subject: str | None) -> str:
     return f"{subject_name(names, subject)}/consents/{consent}"
 
 
+def _method_name(method: ConsentMethod | str) -> str:
+    name = str(method).upper().replace("-", "_")
+    if name not in ConsentMethod.__members__:
+        choices = ", ".join(m.lower() for m in ConsentMethod if m != ConsentMethod.UNSPECIFIED)
+        raise ValueError(f"consent method {method!r} is not one of: {choices}")
+    return ConsentMethod[name].value
+
+
 def _grant(
     names: Names,
     subject: str,
@@ -44,7 +52,7 @@ def _grant(
     request_id: str | None,
 ) -> Unary[Consent]:
     key = request_id or new_request_id()
-    method_name = ConsentMethod(str(method).upper().replace("-", "_")).value
+    method_name = _method_name(method)
     consent = consent_pb2.Consent(
         purpose=purpose,
         notice_version=notice_version,
