@@ -138,10 +138,6 @@ def test_wrong_s3_credentials_fail_clearly(s3_server: Any) -> None:
 def test_revocation_racing_version_uploads_leaves_nothing_behind(
     backend: RegistryBackend, world: TenantWorld
 ) -> None:
-    if backend.name == "sqlite":
-        # LocalBlobStore.put can raise FileNotFoundError when a concurrent delete_prefix prunes
-        # the directory it is writing into (reported to the blob store's owner).
-        pytest.skip("LocalBlobStore put/delete_prefix race makes this flaky on the local store")
     concepts = [_concept(backend, world) for _ in range(3)]
     start = threading.Barrier(len(concepts) + 1)
     unexpected: list[BaseException] = []

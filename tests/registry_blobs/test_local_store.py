@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,41 @@ def test_a_key_used_as_a_directory_cannot_also_be_a_blob(tmp_path: Path) -> None
     with pytest.raises(BlobStoreError, match="clashes"):
         store.put("a/b/c", b"nested")
     assert store.get("a/b", expected_sha256=hashlib.sha256(b"file").hexdigest()) == b"file"
+
+
+def test_puts_racing_prefix_deletes_never_raise(tmp_path: Path) -> None:
+    # A delete prunes empty directories; a put into the same directory must still succeed
+    # (its blob then exists, or a later delete removed it) and never leak an OSError.
+    store = LocalBlobStore(tmp_path / "store")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def put_many(worker: int) -> None:
+        try:
+            for n in range(150):
+                info = store.put(f"tenants/t/concepts/c{n % 3}/v{worker}-{n}.bin", b"x" * 64)
+                assert info.size == 64
+        except BaseException as error:  # reported by the test thread
+            errors.append(error)
+
+    def delete_repeatedly() -> None:
+        while not stop.is_set():
+            try:
+                store.delete_prefix("tenants/t/concepts/")
+            except BaseException as error:
+                errors.append(error)
+                return
+
+    deleter = threading.Thread(target=delete_repeatedly)
+    writers = [threading.Thread(target=put_many, args=(w,)) for w in range(3)]
+    deleter.start()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    stop.set()
+    deleter.join()
+
+    assert errors == []
+    store.delete_prefix("tenants/t/")
+    assert files_under(tmp_path / "store" / "data") == []

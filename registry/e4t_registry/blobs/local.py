@@ -13,8 +13,10 @@ a reader sees the old blob or the new one, never a partial file. The sidecar is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -55,6 +57,8 @@ class LocalBlobStore(BlobStore):
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+            # Taken now: once renamed, a concurrent delete may remove the blob at any moment.
+            modified = _mtime(content_tmp)
             sha256 = digest.hexdigest()
             with sidecar_tmp.open("w", encoding="ascii") as out:
                 out.write(sha256)
@@ -74,9 +78,9 @@ class LocalBlobStore(BlobStore):
         finally:
             content_tmp.unlink(missing_ok=True)
             sidecar_tmp.unlink(missing_ok=True)
-        fsync_directory(target.parent)
-        fsync_directory(sidecar.parent)
-        return BlobInfo(key=key, size=size, sha256=sha256, last_modified=_mtime(target))
+        _fsync_unless_pruned(target.parent)
+        _fsync_unless_pruned(sidecar.parent)
+        return BlobInfo(key=key, size=size, sha256=sha256, last_modified=modified)
 
     def stat(self, key: str) -> BlobInfo:
         path = self._data / validate_key(key)
@@ -150,17 +154,54 @@ class LocalBlobStore(BlobStore):
         return BlobNotFoundError(f"no blob under key {key!r} in {self.root}")
 
 
+# How often a put re-creates directories that concurrent deletes keep pruning before giving up.
+PRUNE_RACE_ATTEMPTS = 100
+
+
 def _replace_into(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target``, creating its directory (again, if a delete pruned it)."""
-    for _ in range(3):
-        target.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(PRUNE_RACE_ATTEMPTS):
+        if not _make_directory(target.parent):
+            continue
         try:
             os.replace(source, target)
             return
         except FileNotFoundError:
             if not source.exists():
                 raise
-    raise BlobStoreError(f"could not create the directory for {target}")
+    raise BlobStoreError(f"could not create the directory for {target}: it kept being removed")
+
+
+def _make_directory(directory: Path) -> bool:
+    """`mkdir -p` that loses no race with `_prune_empty_parents`: True once it exists.
+
+    A concurrent prune can remove a parent between two `mkdir` calls (FileNotFoundError) or
+    right after one (FileExistsError from the exist_ok check); both mean "try again". A
+    component that is a file is a key clash and raises.
+    """
+    try:
+        os.makedirs(directory, exist_ok=True)
+        return True
+    except (FileNotFoundError, FileExistsError):
+        for part in (directory, *directory.parents):
+            if _is_non_directory(part):
+                raise NotADirectoryError(f"{part} is a file") from None
+        return False
+
+
+def _is_non_directory(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode  # one stat: exists() then is_dir() would race a prune
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return not stat.S_ISDIR(mode)
+
+
+def _fsync_unless_pruned(directory: Path) -> None:
+    """Make the rename durable; a directory gone meanwhile was pruned by a concurrent delete
+    of this very blob, which is then ordered after the put and nothing is left to persist."""
+    with contextlib.suppress(FileNotFoundError):
+        fsync_directory(directory)
 
 
 def _mtime(path: Path) -> datetime:
