@@ -4,7 +4,7 @@ checkpoints. The engine (torch) is imported only when the command runs."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -32,15 +32,31 @@ def train(
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(min=0, help="Steps between checkpoints.")] = 100,
     address: Annotated[
-        str | None, typer.Option(help="Ray cluster address for distributed training.")
+        str | None,
+        typer.Option(
+            help="Train data-parallel on Ray Train: a Ray cluster address, or 'local' for a "
+            "Ray instance on this machine. Needs --checkpoint-dir on storage every worker sees."
+        ),
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Ray Train workers (with --address).")] = 2,
+    cpus_per_worker: Annotated[
+        float, typer.Option(min=0.1, help="CPUs per Ray Train worker (with --address).")
+    ] = 1.0,
+    gpu: Annotated[
+        bool, typer.Option(help="One GPU per Ray Train worker (with --address).")
+    ] = False,
 ) -> None:
-    """Domain-tune a domain model on a folder of images and save it for `versions register`."""
-    if address is not None:
+    """Domain-tune a domain model on a folder of images and save it for `versions register`.
+
+    Locally it trains in this process. With --address it runs the same training loop on Ray
+    Train (TorchTrainer; each worker draws its own batches, gradients averaged); a second run
+    with the same --checkpoint-dir resumes from the latest checkpoint.
+    """
+    if address is not None and checkpoint_dir is None:
         raise fail(
-            "training on a Ray cluster (--address) needs e4t_server.engine.ray_train, which "
-            "this installation does not have yet; train locally without --address",
-            ExitCode.ERROR,
+            "--address needs --checkpoint-dir: Ray Train keeps its checkpoints there, on storage "
+            "every worker can write (any local path for --address local)",
+            ExitCode.USAGE,
         )
     try:
         from e4t_server.engine.data import FolderDataset
@@ -48,16 +64,30 @@ def train(
         from e4t_server.engine.domain_tuning import tune_domain
     except ImportError as error:
         raise fail(f"training needs the server package (torch): {error}", ExitCode.ERROR) from None
+    if address is not None:
+        assert checkpoint_dir is not None
+        losses = _train_on_ray(
+            address,
+            init,
+            data,
+            output,
+            storage=checkpoint_dir,
+            options={
+                "steps": steps,
+                "batch_size": batch_size,
+                "lr": lr,
+                "seed": seed,
+                "checkpoint_every": checkpoint_every,
+                "num_workers": workers,
+                "cpus_per_worker": cpus_per_worker,
+                "use_gpu": gpu,
+            },
+        )
+        _report(output, losses)
+        return
     model = DomainModel.from_pretrained(init)
     dataset = FolderDataset(data, model.config.resolution)
-    columns = (
-        TextColumn("tuning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=stderr()) as bar:
+    with _progress_bar() as bar:
         task = bar.add_task("tuning", total=steps, loss=float("nan"))
 
         def show(step: int, total: int, loss: float) -> None:
@@ -75,5 +105,50 @@ def train(
             progress=show,
         )
     model.save_pretrained(output)
+    _report(output, losses)
+
+
+def _progress_bar() -> Progress:
+    columns = (
+        TextColumn("tuning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=stderr())
+
+
+def _train_on_ray(
+    address: str, init: Path, data: Path, output: Path, *, storage: Path, options: dict[str, Any]
+) -> list[float]:
+    import ray
+
+    from e4t_server.engine.ray_train import tune_domain_on_ray
+
+    # Inside an already connected driver (a notebook, a test) reuse its connection.
+    started = not ray.is_initialized()
+    if started:
+        try:
+            ray.init(address=None if address == "local" else address, include_dashboard=False)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            reason = f"cannot reach the Ray cluster at {address}: {error}"
+            raise fail(reason, ExitCode.CONNECTION) from None
+    try:
+        with _progress_bar() as bar:
+            task = bar.add_task("tuning", total=options["steps"], loss=float("nan"))
+
+            def show(step: int, total: int, loss: float) -> None:
+                bar.update(task, completed=step, total=total, loss=loss)
+
+            return tune_domain_on_ray(
+                init, data, output, storage_path=storage.resolve(), progress=show, **options
+            )
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _report(output: Path, losses: list[float]) -> None:
     message(f"saved {output} (final loss {losses[-1]:.4f})" if losses else f"saved {output}")
     typer.echo(str(output))
