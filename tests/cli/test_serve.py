@@ -7,34 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from e4t_server.service_demo import wait_until_serving
 from tests.harness.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
-START_TIMEOUT_S = 180
 E4T = str(Path(sys.executable).with_name("e4t"))  # the installed console script
-
-
-def wait_until_serving(address: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    with grpc.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "e4t serve exited during start-up"
-            try:
-                reply = health.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.5)
-    raise AssertionError(f"e4t serve was not SERVING within {START_TIMEOUT_S} s")
 
 
 def e4t_cli(address: str, key: str, *args: str) -> object:
