@@ -30,6 +30,7 @@ from e4t_registry.models import (
 )
 from e4t_registry.paging import Page
 from e4t_registry.staging import ArtifactSource, staged, upload_checked
+from e4t_registry.sweeper import referenced_keys
 from e4t_registry.uow import UnitOfWork
 
 _WRITABLE = (ConceptStatus.PENDING, ConceptStatus.ACTIVE)
@@ -150,53 +151,100 @@ class ConceptService:
         consent_id: uuid.UUID,
         image: bytes,
         extension: str,
+        concept_id: uuid.UUID | None = None,
         actor: str,
     ) -> SourceImage:
-        """Keep a subject's photo under their consent (blob first, row second)."""
+        """Keep a subject's photo under their consent (blob first, row second).
+
+        With `concept_id` the photo is the one that concept is made from (the concept must be
+        of the same subject and consent, and not DISABLED or DELETED); `RepersonalizeConcept`
+        tunes from it again.
+        """
         with staged(image) as content:
             key = source_image_key(tenant_id, subject_id, content.sha256, extension)
             with UnitOfWork(self.engine) as uow:  # fail before uploading anything
                 self._consent(uow, tenant_id, consent_id, subject_id)
+                self._image_concept(uow, tenant_id, concept_id, subject_id, consent_id)
             upload_checked(self.blobs, key, content)
         with UnitOfWork(self.engine) as uow:
             self._consent(uow, tenant_id, consent_id, subject_id)
+            self._image_concept(uow, tenant_id, concept_id, subject_id, consent_id)
             row = uow.source_images.add(
                 tenant_id,
                 SourceImage(
                     tenant_id=tenant_id,
                     subject_id=subject_id,
                     consent_id=consent_id,
+                    concept_id=concept_id,
                     blob_key=key,
                     sha256=content.sha256,
                     size=content.size,
                 ),
             )
+            details: dict[str, Any] = {"size": content.size}
+            if concept_id is not None:
+                details["concept_id"] = str(concept_id)
             uow.audit.append(
                 actor=actor,
                 action="source_image.create",
                 tenant_id=tenant_id,
                 resource=f"tenants/{tenant_id}/subjects/{subject_id}/images/{row.id}",
-                details={"size": content.size},
+                details=details,
             )
             uow.commit()
         return row
 
+    @staticmethod
+    def _image_concept(
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        concept_id: uuid.UUID | None,
+        subject_id: uuid.UUID,
+        consent_id: uuid.UUID,
+    ) -> None:
+        if concept_id is None:
+            return
+        concept = uow.concepts.get(tenant_id, concept_id, for_update=True)
+        if concept.subject_id != subject_id or concept.consent_id != consent_id:
+            raise InvalidArgumentError("the concept is of another subject or consent")
+        if concept.status not in _WRITABLE:
+            raise FailedPreconditionError(f"concept {concept_id} is {concept.status}")
+
+    def source_image(self, tenant_id: uuid.UUID, concept_id: uuid.UUID) -> SourceImage | None:
+        """The newest source image kept for the concept, or None."""
+        with UnitOfWork(self.engine, read_only=True) as uow:
+            uow.concepts.get(tenant_id, concept_id)
+            images = uow.source_images.list_for_concept(tenant_id, concept_id)
+        return images[0] if images else None
+
+    def read_source_image(self, image: SourceImage) -> bytes:
+        """The image's bytes, verified against the recorded sha256."""
+        return self.blobs.get(image.blob_key, expected_sha256=image.sha256)
+
     def delete(self, tenant_id: uuid.UUID, concept_id: uuid.UUID, *, actor: str) -> Concept:
-        """Mark the concept DELETED and erase its versions (rows, then blobs)."""
+        """Mark the concept DELETED and erase its versions and source images (rows, then blobs).
+
+        A source image blob that another row still references (the same photo kept for another
+        concept) stays.
+        """
         with UnitOfWork(self.engine) as uow:
             concept = uow.concepts.get(tenant_id, concept_id, for_update=True)
             versions = uow.concept_versions.list_for_concepts(tenant_id, [concept_id])
+            images = uow.source_images.list_for_concept(tenant_id, concept_id)
             erasure = BlobErasure()
             erasure.add_keys(version.artifact_key for version in versions)
             erasure.prefixes.add(concept_prefix(tenant_id, concept_id))
             uow.concept_versions.delete_rows(versions)
+            uow.source_images.delete_rows(images)
+            image_keys = {image.blob_key for image in images}
+            erasure.add_keys(image_keys - referenced_keys(uow.session, image_keys))
             uow.concepts.set_status(concept, ConceptStatus.DELETED, "deleted")
             uow.audit.append(
                 actor=actor,
                 action="concept.delete",
                 tenant_id=tenant_id,
                 resource=concept_name(concept),
-                details={"concept_versions": len(versions)},
+                details={"concept_versions": len(versions), "source_images": len(images)},
             )
             uow.commit()
         erasure.run(self.blobs)

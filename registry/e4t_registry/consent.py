@@ -33,6 +33,7 @@ from e4t_registry.models import (
     utcnow,
 )
 from e4t_registry.paging import Page
+from e4t_registry.sweeper import referenced_keys
 from e4t_registry.uow import UnitOfWork
 
 EXPIRY_ACTOR = "system:consent-expiry"
@@ -207,48 +208,61 @@ class ConsentService:
     ) -> ErasureRecord:
         """Remove everything about a subject: concepts, versions, images, consents, the subject."""
         with UnitOfWork(self.engine) as uow:
-            subject = uow.subjects.get(tenant_id, subject_id)
-            concepts = uow.concepts.list_for_subject(tenant_id, subject_id)
-            versions = uow.concept_versions.list_for_concepts(
-                tenant_id, [concept.id for concept in concepts]
-            )
-            images = uow.source_images.list_for_subject(tenant_id, subject_id)
-            erasure = BlobErasure()
-            erasure.add_keys(version.artifact_key for version in versions)
-            erasure.add_keys(image.blob_key for image in images)
-            erasure.prefixes.update(concept_prefix(tenant_id, concept.id) for concept in concepts)
-            erasure.prefixes.add(subject_prefix(tenant_id, subject_id))
-            uow.concept_versions.delete_rows(versions)
-            uow.concepts.delete_rows(concepts)
-            uow.source_images.delete_rows(images)
-            consents = uow.consents.delete_for_subject(tenant_id, subject_id)
-            uow.session.delete(subject)
-            uow.session.flush()
-            record = uow.erasures.add(
-                tenant_id,
-                ErasureRecord(
-                    tenant_id=tenant_id,
-                    subject_id=subject_id,
-                    reason="erasure",
-                    actor=actor,
-                    counts={
-                        "concepts": len(concepts),
-                        "concept_versions": len(versions),
-                        "source_images": len(images),
-                        "consents": consents,
-                    },
-                ),
-            )
-            uow.audit.append(
-                actor=actor,
-                action="subject.erase",
-                tenant_id=tenant_id,
-                resource=f"tenants/{tenant_id}/subjects/{subject_id}",
-                details={"erasure_id": str(record.id), **record.counts},
+            record, erasure = erase_subject_rows(
+                uow, tenant_id, subject_id, reason="erasure", actor=actor
             )
             uow.commit()
         erasure.run(self.blobs)
         return record
+
+
+def erase_subject_rows(
+    uow: UnitOfWork, tenant_id: uuid.UUID, subject_id: uuid.UUID, *, reason: str, actor: str
+) -> tuple[ErasureRecord, BlobErasure]:
+    """Delete a subject's rows in `uow` and audit it; the caller commits, then runs the erasure.
+
+    Used by `erase_subject` and by tenant deletion (reason `tenant-deleted`).
+    """
+    subject = uow.subjects.get(tenant_id, subject_id)
+    concepts = uow.concepts.list_for_subject(tenant_id, subject_id)
+    versions = uow.concept_versions.list_for_concepts(
+        tenant_id, [concept.id for concept in concepts]
+    )
+    images = uow.source_images.list_for_subject(tenant_id, subject_id)
+    erasure = BlobErasure()
+    erasure.add_keys(version.artifact_key for version in versions)
+    erasure.add_keys(image.blob_key for image in images)
+    erasure.prefixes.update(concept_prefix(tenant_id, concept.id) for concept in concepts)
+    erasure.prefixes.add(subject_prefix(tenant_id, subject_id))
+    uow.concept_versions.delete_rows(versions)
+    uow.source_images.delete_rows(images)  # before the concepts they may name
+    uow.concepts.delete_rows(concepts)
+    consents = uow.consents.delete_for_subject(tenant_id, subject_id)
+    uow.session.delete(subject)
+    uow.session.flush()
+    record = uow.erasures.add(
+        tenant_id,
+        ErasureRecord(
+            tenant_id=tenant_id,
+            subject_id=subject_id,
+            reason=reason,
+            actor=actor,
+            counts={
+                "concepts": len(concepts),
+                "concept_versions": len(versions),
+                "source_images": len(images),
+                "consents": consents,
+            },
+        ),
+    )
+    uow.audit.append(
+        actor=actor,
+        action="subject.erase",
+        tenant_id=tenant_id,
+        resource=f"tenants/{tenant_id}/subjects/{subject_id}",
+        details={"erasure_id": str(record.id), **record.counts},
+    )
+    return record, erasure
 
 
 def _end_consent(
@@ -263,10 +277,12 @@ def _end_consent(
     )
     erasure = BlobErasure()
     erasure.add_keys(version.artifact_key for version in versions)
-    erasure.add_keys(image.blob_key for image in images)
     erasure.prefixes.update(concept_prefix(tenant_id, concept.id) for concept in concepts)
     uow.concept_versions.delete_rows(versions)
     uow.source_images.delete_rows(images)
+    # The same photo may also be kept under another consent of the subject: keep that blob.
+    image_keys = {image.blob_key for image in images}
+    erasure.add_keys(image_keys - referenced_keys(uow.session, image_keys))
     for concept in concepts:
         if concept.status != ConceptStatus.DELETED:
             uow.concepts.set_status(concept, ConceptStatus.DISABLED, reason)

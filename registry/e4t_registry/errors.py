@@ -31,6 +31,14 @@ class ConsentRequiredError(FailedPreconditionError):
     """No active, unexpired consent for the right purpose covers this subject."""
 
 
+class TenantDeletedError(FailedPreconditionError):
+    """The tenant was deleted: nothing can be added to it any more."""
+
+
+class TenantNotEmptyError(FailedPreconditionError):
+    """The tenant still has domains or concepts and the deletion was not forced."""
+
+
 class AuthenticationError(RegistryError):
     """An API key that is unknown, malformed or revoked."""
 

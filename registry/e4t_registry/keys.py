@@ -96,13 +96,17 @@ class ApiKeyService:
         name: str = "",
         actor: str,
     ) -> CreatedApiKey:
-        """Create a key; the returned secret is the only copy there will ever be."""
+        """Create a key; the returned secret is the only copy there will ever be.
+
+        TenantDeletedError if the tenant was deleted.
+        """
         scope_values = _validated_scopes(tenant_id, scopes)
         lookup_id = secrets.token_hex(8)
         secret = f"{SECRET_PREFIX}_{lookup_id}_{secrets.token_urlsafe(32)}"
         with UnitOfWork(self.engine) as uow:
             if tenant_id is not None:
-                uow.tenants.get(tenant_id)
+                # Locked: a concurrent tenant deletion cannot miss this key when revoking.
+                uow.tenants.get_active(tenant_id, for_update=True)
             key = uow.api_keys.add(
                 ApiKey(
                     tenant_id=tenant_id,

@@ -38,7 +38,7 @@ class Registry:
         self.engine = engine
         self.blobs = blobs
         self.clock = clock
-        self.tenants = TenantService(engine)
+        self.tenants = TenantService(engine, blobs, clock=clock)
         self.keys = ApiKeyService(engine, clock=clock)
         self.domains = DomainService(engine, blobs, clock=clock)
         self.consent = ConsentService(engine, blobs, clock=clock)

@@ -12,13 +12,22 @@ from e4t_registry.migrate import check_database, downgrade_database, upgrade_dat
 from tests.harness.postgres import create_database
 
 
+def _columns(engine: sa.Engine, table: str) -> set[str]:
+    return {column["name"] for column in sa.inspect(engine).get_columns(table)}
+
+
 def _assert_migrations_round_trip(url: str) -> None:
     upgrade_database(url)
     check_database(url)  # raises if the models and the migrated schema differ
     engine = sa.create_engine(url)
     try:
         assert "concept" in sa.inspect(engine).get_table_names()
-        downgrade_database(url, "-1")
+        downgrade_database(url, "-1")  # the newest revision only
+        assert "state" not in _columns(engine, "tenant")
+        assert "concept_id" not in _columns(engine, "source_image")
+        upgrade_database(url)
+        check_database(url)
+        downgrade_database(url, "base")
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade_database(url)
         with engine.connect() as connection:

@@ -20,7 +20,7 @@ from e4t_registry.models.subjects import (
     SourceImage,
     Subject,
 )
-from e4t_registry.models.tenancy import ApiKey, Scope, Tenant, TenantBase
+from e4t_registry.models.tenancy import ApiKey, Scope, Tenant, TenantBase, TenantState
 
 __all__ = [
     "FACE_PERSONALIZATION",
@@ -49,6 +49,7 @@ __all__ = [
     "Subject",
     "Tenant",
     "TenantBase",
+    "TenantState",
     "UTCDateTime",
     "new_id",
     "utcnow",

@@ -64,7 +64,11 @@ class ConsentRecord(ConsentBase, table=True):
 
 
 class SourceImage(SQLModel, table=True):
-    """An uploaded photo kept (under consent) to re-personalize a concept later."""
+    """An uploaded photo kept (under consent) to re-personalize a concept later.
+
+    `concept_id` names the concept made from it (NULL: kept for the subject, no concept yet);
+    `RepersonalizeConcept` tunes from the newest image of the concept.
+    """
 
     __tablename__ = "source_image"
     __table_args__ = (
@@ -72,13 +76,16 @@ class SourceImage(SQLModel, table=True):
         sa.ForeignKeyConstraint(
             ["tenant_id", "consent_id"], ["consent_record.tenant_id", "consent_record.id"]
         ),
+        sa.ForeignKeyConstraint(["tenant_id", "concept_id"], ["concept.tenant_id", "concept.id"]),
         sa.Index("ix_source_image_tenant_id_subject_id", "tenant_id", "subject_id"),
+        sa.Index("ix_source_image_tenant_id_concept_id", "tenant_id", "concept_id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id")
     subject_id: uuid.UUID
     consent_id: uuid.UUID
+    concept_id: uuid.UUID | None = None
     blob_key: str = Field(max_length=500, index=True)
     sha256: str = Field(max_length=64)
     size: int = Field(sa_type=sa.BigInteger)

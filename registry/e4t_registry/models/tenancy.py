@@ -9,7 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from e4t_registry.models.base import UTCDateTime, new_id, utcnow
+from e4t_registry.models.base import UTCDateTime, enum_column, new_id, utcnow
 
 
 class Scope(StrEnum):
@@ -19,6 +19,14 @@ class Scope(StrEnum):
     TENANT_ADMIN = "tenant-admin"
     MLOPS = "mlops"
     APP = "app"
+
+
+class TenantState(StrEnum):
+    """A tenant is ACTIVE until deleted. DELETED is final: its keys are revoked, its subjects
+    and concepts erased; the row and its audit log stay (AIP-164 soft delete)."""
+
+    ACTIVE = "ACTIVE"
+    DELETED = "DELETED"
 
 
 class TenantBase(SQLModel):
@@ -34,6 +42,12 @@ class Tenant(TenantBase, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state: TenantState = Field(
+        default=TenantState.ACTIVE,
+        sa_type=enum_column(TenantState),
+        sa_column_kwargs={"server_default": TenantState.ACTIVE.value},
+    )
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKey(SQLModel, table=True):

@@ -25,6 +25,13 @@ class ConceptRepository(TenantScopedRepository[Concept]):
             statement = statement.where(Concept.consent_id == consent_id)
         return list(self.session.exec(statement.order_by(col(Concept.created_at))))
 
+    def count_live(self, tenant_id: uuid.UUID) -> int:
+        """How many concepts of the tenant are not DELETED."""
+        statement = sa.select(sa.func.count()).where(
+            col(Concept.tenant_id) == tenant_id, col(Concept.status) != ConceptStatus.DELETED
+        )
+        return int(self.session.execute(statement).scalar_one())
+
     def set_status(self, concept: Concept, status: ConceptStatus, reason: str = "") -> None:
         concept.status = status
         concept.status_reason = reason

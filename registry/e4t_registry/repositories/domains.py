@@ -24,6 +24,10 @@ class DomainRepository(TenantScopedRepository[Domain]):
             raise NotFoundError(f"domain {name!r} not found")
         return domain
 
+    def list_all(self, tenant_id: uuid.UUID) -> list[Domain]:
+        """Every domain of the tenant, in name order."""
+        return list(self.session.exec(self._select(tenant_id).order_by(col(Domain.name))))
+
     def list(
         self, tenant_id: uuid.UUID, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[Domain]:

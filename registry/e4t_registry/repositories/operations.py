@@ -132,6 +132,18 @@ class OperationRepository(TenantScopedRepository[Operation]):
         operation.finished_at = now
         return self._save(operation, now)
 
+    def cancel_unfinished(self, tenant_id: uuid.UUID, now: datetime) -> list[Operation]:
+        """End every PENDING or RUNNING operation of the tenant as CANCELLED."""
+        statement = self._select(tenant_id).where(
+            col(Operation.status).in_([OperationStatus.PENDING, OperationStatus.RUNNING])
+        )
+        unfinished = list(self.session.exec(statement.with_for_update()))
+        for operation in unfinished:
+            operation.status = OperationStatus.CANCELLED
+            operation.finished_at = now
+            self._save(operation, now)
+        return unfinished
+
     def fail_stale(self, *, now: datetime, max_silence: timedelta) -> list[Operation]:
         """Fail RUNNING operations (of every tenant) whose heartbeat is older than `max_silence`.
 

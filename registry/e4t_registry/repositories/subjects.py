@@ -27,6 +27,11 @@ class SubjectRepository(TenantScopedRepository[Subject]):
             raise NotFoundError(f"subject {external_id!r} not found")
         return subject
 
+    def ids(self, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every subject id of the tenant, oldest first (for erasing the whole tenant)."""
+        statement = self._select(tenant_id).order_by(col(Subject.created_at), col(Subject.id))
+        return [subject.id for subject in self.session.exec(statement)]
+
     def list(
         self, tenant_id: uuid.UUID, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[Subject]:
@@ -106,6 +111,15 @@ class SourceImageRepository(TenantScopedRepository[SourceImage]):
         if consent_id is not None:
             statement = statement.where(SourceImage.consent_id == consent_id)
         return list(self.session.exec(statement.order_by(col(SourceImage.created_at))))
+
+    def list_for_concept(self, tenant_id: uuid.UUID, concept_id: uuid.UUID) -> list[SourceImage]:
+        """The concept's source images, newest first."""
+        statement = self._select(tenant_id).where(SourceImage.concept_id == concept_id)
+        return list(
+            self.session.exec(
+                statement.order_by(col(SourceImage.created_at).desc(), col(SourceImage.id).desc())
+            )
+        )
 
     def delete_rows(self, rows: list[SourceImage]) -> None:
         for row in rows:

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from e4t_registry.errors import NotFoundError
-from e4t_registry.models import ApiKey, Tenant
+from e4t_registry.errors import NotFoundError, TenantDeletedError
+from e4t_registry.models import ApiKey, Tenant, TenantState
 from e4t_registry.paging import Page, paginate
 from e4t_registry.repositories.base import insert_or_raise
 
@@ -25,10 +25,21 @@ class TenantRepository:
         insert_or_raise(self.session, tenant, f"tenant {tenant.name!r} already exists")
         return tenant
 
-    def get(self, tenant_id: uuid.UUID) -> Tenant:
-        tenant = self.session.get(Tenant, tenant_id)
+    def get(self, tenant_id: uuid.UUID, *, for_update: bool = False) -> Tenant:
+        """The tenant (any state); `for_update` locks its row for this transaction."""
+        statement = select(Tenant).where(Tenant.id == tenant_id)
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        tenant = self.session.exec(statement).first()
         if tenant is None:
             raise NotFoundError(f"tenant {tenant_id} not found")
+        return tenant
+
+    def get_active(self, tenant_id: uuid.UUID, *, for_update: bool = False) -> Tenant:
+        """The tenant, or TenantDeletedError once it was deleted."""
+        tenant = self.get(tenant_id, for_update=for_update)
+        if tenant.state == TenantState.DELETED:
+            raise TenantDeletedError(f"tenant {tenant.name!r} was deleted")
         return tenant
 
     def get_by_name(self, name: str) -> Tenant:
@@ -37,12 +48,21 @@ class TenantRepository:
             raise NotFoundError(f"tenant {name!r} not found")
         return tenant
 
-    def list(self, *, page_size: int | None = None, page_token: str | None = None) -> Page[Tenant]:
+    def list(
+        self,
+        *,
+        show_deleted: bool = False,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Tenant]:
+        statement = select(Tenant)
+        if not show_deleted:
+            statement = statement.where(Tenant.state == TenantState.ACTIVE)
         return paginate(
             self.session,
-            select(Tenant),
+            statement,
             Tenant,
-            scope="tenants",
+            scope=f"tenants:show_deleted={show_deleted}",
             page_size=page_size,
             page_token=page_token,
         )
@@ -78,6 +98,18 @@ class ApiKeyRepository:
             select(ApiKey).where(col(ApiKey.tenant_id).is_(None), col(ApiKey.revoked_at).is_(None))
         )
         return sum(1 for _ in keys)
+
+    def revoke_all(self, tenant_id: uuid.UUID, now: datetime) -> list[uuid.UUID]:
+        """Revoke every active key of the tenant; returns the ids of the keys revoked now."""
+        statement = select(ApiKey).where(
+            ApiKey.tenant_id == tenant_id, col(ApiKey.revoked_at).is_(None)
+        )
+        keys = list(self.session.exec(statement.with_for_update()))
+        for key in keys:
+            key.revoked_at = now
+            self.session.add(key)
+        self.session.flush()
+        return [key.id for key in keys]
 
     def touch(self, key_id: uuid.UUID, now: datetime) -> None:
         """Record a use of the key (a single UPDATE, no read)."""
