@@ -42,6 +42,8 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TUNING_FAILED: _ClassVar[ErrorReason]
     ARTIFACT_CORRUPT: _ClassVar[ErrorReason]
     INTERNAL_ERROR: _ClassVar[ErrorReason]
+    TENANT_DELETED: _ClassVar[ErrorReason]
+    SOURCE_IMAGE_MISSING: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 INVALID_RESOURCE_NAME: ErrorReason
@@ -71,6 +73,8 @@ OPERATION_CANCELLED: ErrorReason
 TUNING_FAILED: ErrorReason
 ARTIFACT_CORRUPT: ErrorReason
 INTERNAL_ERROR: ErrorReason
+TENANT_DELETED: ErrorReason
+SOURCE_IMAGE_MISSING: ErrorReason
 
 class Status(_message.Message):
     __slots__ = ("code", "message", "details")

@@ -128,7 +128,10 @@ class ConceptServiceServicer:
     def RepersonalizeConcept(self, request, context):
         """Starts personalizing an ACTIVE concept again from its stored source image, against another
         domain model version (default: production). Returns an `Operation` of kind
-        REPERSONALIZE_CONCEPT whose result is the new `ConceptVersion`.
+        REPERSONALIZE_CONCEPT whose `target` is the concept and whose result is the new
+        `ConceptVersion`. Validation errors (concept not ACTIVE, consent not ACTIVE, no stored source
+        image, version not live) are returned by this call; a failed or cancelled operation leaves
+        the concept and its earlier versions as they were.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -85,7 +85,8 @@ class TenantServiceServicer:
 
     def DeleteTenant(self, request, context):
         """Soft-deletes a tenant (AIP-164): revokes its keys, erases its concepts and blobs, keeps the
-        tenant record (state DELETED) and its audit log. Returns the deleted tenant.
+        tenant record (state DELETED) and its audit log. Returns the deleted tenant. Deleting a
+        DELETED tenant fails with FAILED_PRECONDITION / TENANT_DELETED and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,10 +1,13 @@
-"""Concept personalization jobs: the background work behind a CreateConcept operation.
+"""Concept personalization jobs: the background work behind a CreateConcept or
+RepersonalizeConcept operation.
 
 The job runs as a task in the gateway and outlives the client's call. It streams progress from
 the replica into the Operation row (each event is also the heartbeat), then stores the artifact
 and commits the concept version (blob first, row second, in the registry) and finishes the
-operation. Any failure — the replica dying included — finishes the operation FAILED and deletes
-the half-made concept (its blobs are erased; an upload cut short is left to the sweeper).
+operation. Any failure — the replica dying included — finishes the operation FAILED; a creation
+job also deletes the half-made concept (its blobs are erased; an upload cut short is left to the
+sweeper), while a re-personalization job leaves the concept and its earlier versions as they
+were.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from ray.serve.handle import DeploymentResponseGenerator
 
-from e4t_registry.errors import RegistryError
+from e4t_registry.errors import ConsentRequiredError, RegistryError
 from e4t_registry.registry import Registry
 from e4t_server.api.metrics import PERSONALIZATION
 from e4t_server.serve.hosting import HostedVersion, ModelHosting
@@ -39,6 +42,8 @@ class ConceptJob:
     steps: int
     seed: int
     actor: str
+    # REPERSONALIZE_CONCEPT: the concept already exists and is kept when the job fails.
+    repersonalize: bool = False
 
 
 class ConceptJobs:
@@ -48,12 +53,18 @@ class ConceptJobs:
         self.registry = registry
         self.hosting = hosting
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._tenants: dict[uuid.UUID, uuid.UUID] = {}  # operation id → tenant id
         self.cancel_requested: set[uuid.UUID] = set()
 
     def start(self, job: ConceptJob) -> None:
         task = asyncio.get_running_loop().create_task(self._run(job))
         self._tasks[job.operation_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(job.operation_id, None))
+        self._tenants[job.operation_id] = job.tenant_id
+        task.add_done_callback(lambda _: self._forget(job.operation_id))
+
+    def _forget(self, operation_id: uuid.UUID) -> None:
+        self._tasks.pop(operation_id, None)
+        self._tenants.pop(operation_id, None)
 
     def cancel(self, operation_id: uuid.UUID) -> bool:
         """Ask a running job to stop; False if this gateway runs no such job."""
@@ -63,6 +74,11 @@ class ConceptJobs:
         self.cancel_requested.add(operation_id)
         task.cancel()
         return True
+
+    def cancel_tenant(self, tenant_id: uuid.UUID) -> int:
+        """Stop every job of a tenant (it was deleted); returns how many were running."""
+        running = [op for op, tenant in self._tenants.items() if tenant == tenant_id]
+        return sum(self.cancel(operation_id) for operation_id in running)
 
     async def drain(self) -> None:
         """Cancel every running job (at shutdown); each ends CANCELLED."""
@@ -98,7 +114,12 @@ class ConceptJobs:
         except asyncio.CancelledError:
             await self._abandon(job, None, cancelled=True)
         except RegistryError as error:
-            await self._abandon(job, {"reason": "CONCEPT_NOT_READY", "message": str(error)})
+            reason = (
+                "CONSENT_NOT_ACTIVE"
+                if isinstance(error, ConsentRequiredError)
+                else "CONCEPT_NOT_READY"
+            )
+            await self._abandon(job, {"reason": reason, "message": str(error)})
         except Exception:
             logger.exception("personalization failed", extra={"operation": str(job.operation_id)})
             await self._abandon(
@@ -125,13 +146,14 @@ class ConceptJobs:
     async def _abandon(
         self, job: ConceptJob, error: dict[str, str] | None, *, cancelled: bool = False
     ) -> None:
-        """Finish the operation unsuccessfully and remove the concept it was making."""
-        try:
-            await asyncio.to_thread(
-                self.registry.concepts.delete, job.tenant_id, job.concept_id, actor=JOB_ACTOR
-            )
-        except RegistryError:
-            logger.warning("could not delete concept %s", job.concept_id)
+        """Finish the operation unsuccessfully; remove the concept a creation job was making."""
+        if not job.repersonalize:
+            try:
+                await asyncio.to_thread(
+                    self.registry.concepts.delete, job.tenant_id, job.concept_id, actor=JOB_ACTOR
+                )
+            except RegistryError:
+                logger.warning("could not delete concept %s", job.concept_id)
         try:
             await asyncio.to_thread(
                 self.registry.operations.finish,

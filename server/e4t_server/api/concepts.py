@@ -1,4 +1,5 @@
-"""ConceptService: creating concepts (validate, then a background job), reading, deleting."""
+"""ConceptService: creating and re-personalizing concepts (validate, then a background job),
+reading, deleting."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import grpc
 from google.protobuf import empty_pb2
 
 from e4t.v1 import concept_pb2, concept_service_pb2, concept_service_pb2_grpc, operation_pb2
+from e4t_registry.blobs import BlobStoreError
+from e4t_registry.consent import require_active_consent
 from e4t_registry.errors import NotFoundError
 from e4t_registry.models import Concept, ConceptStatus
 from e4t_registry.registry import Registry
@@ -16,8 +19,8 @@ from e4t_registry.uow import UnitOfWork
 from e4t_server.api import convert, limits, names
 from e4t_server.api.concept_jobs import ConceptJob, ConceptJobs
 from e4t_server.api.context import current_principal
-from e4t_server.api.errors import ApiError, failed_precondition, invalid_field, not_found
-from e4t_server.api.operations import CREATE_CONCEPT, OperationViews
+from e4t_server.api.errors import failed_precondition, from_blob_error, invalid_field, not_found
+from e4t_server.api.operations import CREATE_CONCEPT, REPERSONALIZE_CONCEPT, OperationViews
 from e4t_server.api.routing import alias_state, hosted
 from e4t_server.api.scoping import TenantScope
 from e4t_server.serve.traffic import version_for
@@ -291,9 +294,120 @@ class ConceptServicer(concept_service_pb2_grpc.ConceptServiceServicer):
         request: concept_service_pb2.RepersonalizeConceptRequest,
         context: grpc.aio.ServicerContext,
     ) -> operation_pb2.Operation:
-        await asyncio.to_thread(self._concept, request.name)
-        raise ApiError(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "INTERNAL_ERROR",
-            "re-personalization is not supported yet; create a new concept",
+        parts = names.parse("concept", request.name, "name")
+        steps = request.tuning_steps or limits.DEFAULT_TUNING_STEPS
+        limits.in_range(steps, limits.TUNING_STEPS, "tuning_steps")
+        explicit = None
+        if request.domain_model_version:
+            version_parts = names.parse(
+                "domain_version", request.domain_model_version, "domain_model_version"
+            )
+            if version_parts["tenant"] != parts["tenant"]:
+                raise invalid_field("domain_model_version", "must be in the concept's tenant")
+            explicit = (version_parts["domain"], int(version_parts["version"]))
+        job, operation = await asyncio.to_thread(
+            self._repersonalize, request, parts["tenant"], steps, explicit
         )
+        if job is not None:
+            self.jobs.start(job)
+        return operation
+
+    def _repersonalize(
+        self,
+        request: concept_service_pb2.RepersonalizeConceptRequest,
+        tenant: str,
+        steps: int,
+        explicit: tuple[str, int] | None,
+    ) -> tuple[ConceptJob | None, operation_pb2.Operation]:
+        """Validate, then create the operation and the job (None: a retry of an earlier call)."""
+        tenant_id = self.scope.tenant_id(tenant, request.name)
+        principal = current_principal()
+        concept_id = names.as_uuid(names.parse("concept", request.name, "name")["concept"])
+        resource = names.concept_name(tenant, concept_id)
+        if request.request_id:
+            with UnitOfWork(self.registry.engine) as uow:
+                existing = uow.operations.find_by_request_id(tenant_id, request.request_id)
+            if existing is not None:  # a retry: answer with the first call's operation
+                if existing.kind != REPERSONALIZE_CONCEPT or existing.target != resource:
+                    raise failed_precondition(
+                        "REQUEST_ID_REUSED", "request_id used for another call"
+                    )
+                return None, self.operations.message(existing, tenant)
+        concept = self.views.concept(tenant, request.name, concept_id, tenant_id)
+        with UnitOfWork(self.registry.engine) as uow:
+            # Consent is checked at use time (first: a DISABLED concept lost its consent).
+            require_active_consent(
+                uow,
+                tenant_id,
+                consent_id=concept.consent_id,
+                subject_id=concept.subject_id,
+                purpose=self.registry.concepts.purpose,
+                now=self.registry.clock(),
+            )
+            domain = uow.domains.get(tenant_id, concept.domain_id)
+        if concept.status != ConceptStatus.ACTIVE:
+            state = concept_pb2.Concept.State.Name(
+                convert.CONCEPT_STATE.get(concept.status, concept_pb2.Concept.STATE_UNSPECIFIED)
+            )
+            raise failed_precondition(
+                "CONCEPT_NOT_READY",
+                f"{resource} is {state}; only an ACTIVE concept can be re-personalized",
+                {"resource": resource},
+            )
+        if explicit is not None and explicit[0] != domain.name:
+            raise invalid_field("domain_model_version", "must be a version of the concept's domain")
+        state = alias_state(self.registry, tenant_id, domain.id)
+        domain_resource = names.domain_name(tenant, domain.name)
+        if state.production is None:
+            raise failed_precondition(
+                "NO_PRODUCTION_VERSION", f"{domain_resource} serves no version yet"
+            )
+        number = explicit[1] if explicit is not None else state.production[1]
+        try:
+            version_row = self.registry.domains.get_version(tenant_id, domain.id, number)
+        except NotFoundError:
+            raise not_found(request.domain_model_version) from None
+        if number not in state.live_numbers:
+            raise failed_precondition(
+                "NO_PRODUCTION_VERSION", f"version {number} is neither production nor canary"
+            )
+        image = self._source_image(tenant_id, concept_id, resource)
+        operation, created = self.registry.operations.create(
+            tenant_id,
+            kind=REPERSONALIZE_CONCEPT,
+            target=resource,
+            request_id=request.request_id or None,
+            progress_total=steps,
+            actor=principal.actor,
+        )
+        if not created:  # a concurrent retry with the same request_id got there first
+            return None, self.operations.message(operation, tenant)
+        job = ConceptJob(
+            tenant_id=tenant_id,
+            operation_id=operation.id,
+            concept_id=concept_id,
+            concept_resource=resource,
+            domain_version_id=version_row.id,
+            model=hosted(tenant, domain.name, version_row),
+            image=image,
+            steps=steps,
+            seed=request.seed if request.HasField("seed") else 0,
+            actor=principal.actor,
+            repersonalize=True,
+        )
+        return job, self.operations.message(operation, tenant)
+
+    def _source_image(self, tenant_id: uuid.UUID, concept_id: uuid.UUID, resource: str) -> bytes:
+        """The stored photo the concept was made from, or FAILED_PRECONDITION without one."""
+        row = self.registry.concepts.source_image(tenant_id, concept_id)
+        if row is None:
+            raise failed_precondition(
+                "SOURCE_IMAGE_MISSING",
+                f"{resource} has no stored source image to re-personalize from; "
+                "create a new concept from the image instead",
+                {"resource": resource},
+            )
+        try:
+            return self.registry.concepts.read_source_image(row)
+        except BlobStoreError as error:
+            raise from_blob_error(error) from None

@@ -27,6 +27,7 @@ from e4t_registry.models import (
     DomainModelVersion,
     Subject,
     Tenant,
+    TenantState,
 )
 from e4t_registry.models import Scope as RegistryScope
 from e4t_server.api import names
@@ -60,12 +61,14 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def tenant(row: Tenant) -> tenant_pb2.Tenant:
+    deleted = row.state == TenantState.DELETED
     return tenant_pb2.Tenant(
         name=names.tenant_name(row.name),
         display_name=row.display_name,
-        state=tenant_pb2.Tenant.ACTIVE,
+        state=tenant_pb2.Tenant.DELETED if deleted else tenant_pb2.Tenant.ACTIVE,
         create_time=timestamp(row.created_at),
-        update_time=timestamp(row.created_at),
+        update_time=timestamp(row.deleted_at or row.created_at),
+        delete_time=timestamp(row.deleted_at),
     )
 
 

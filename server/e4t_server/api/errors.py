@@ -130,6 +130,10 @@ def from_registry(error: registry_errors.RegistryError, resource: str = "") -> A
         return failed_precondition("REQUEST_ID_REUSED", message)
     if isinstance(error, registry_errors.ConsentRequiredError):
         return failed_precondition("CONSENT_NOT_ACTIVE", message)
+    if isinstance(error, registry_errors.TenantDeletedError):
+        return failed_precondition("TENANT_DELETED", message)
+    if isinstance(error, registry_errors.TenantNotEmptyError):
+        return failed_precondition("TENANT_NOT_EMPTY", message)
     if isinstance(error, registry_errors.FailedPreconditionError):
         return failed_precondition("CONCEPT_NOT_READY", message)
     if isinstance(error, registry_errors.AuthenticationError):

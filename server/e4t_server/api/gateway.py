@@ -127,7 +127,7 @@ class Gateway:
         views = OperationViews(self.registry, self.jobs.cancel_requested)
         server, registry = self.server, self.registry
         tenant_service_pb2_grpc.add_TenantServiceServicer_to_server(
-            TenantServicer(registry, scope), server
+            TenantServicer(registry, scope, self.jobs, self.hosting), server
         )
         api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(
             ApiKeyServicer(registry, scope), server

@@ -19,6 +19,7 @@ from e4t_server.api.errors import ApiError, not_found
 from e4t_server.api.scoping import TenantScope
 
 CREATE_CONCEPT = "CREATE_CONCEPT"
+REPERSONALIZE_CONCEPT = "REPERSONALIZE_CONCEPT"
 _WAIT_POLL_SECONDS = 0.2
 _STATE = {
     OperationStatus.PENDING: operation_pb2.Operation.PENDING,
@@ -58,9 +59,14 @@ class OperationViews:
             end_time=convert.timestamp(row.finished_at),
         )
         if row.status == OperationStatus.SUCCEEDED and row.result:
-            concept = self._concept(row, tenant)
-            if concept is not None:
-                message.concept.CopyFrom(concept)
+            if row.kind == REPERSONALIZE_CONCEPT:
+                version = self._concept_version(row, tenant)
+                if version is not None:
+                    message.concept_version.CopyFrom(version)
+            else:
+                concept = self._concept(row, tenant)
+                if concept is not None:
+                    message.concept.CopyFrom(concept)
         elif row.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
             message.error.CopyFrom(_error_status(row))
         return message
@@ -80,6 +86,26 @@ class OperationViews:
             domain_name=domain.name,
             subject_external_id=subject.external_id if subject else "",
             latest_version=None if latest is None else latest.version,
+        )
+
+    def _concept_version(self, row: Operation, tenant: str) -> Any:
+        """The version a REPERSONALIZE_CONCEPT operation made (None once it was erased)."""
+        assert row.result is not None
+        concept_id = uuid.UUID(row.target.rsplit("/", 1)[-1])
+        number = int(row.result.get("concept_version", 0))
+        with UnitOfWork(self.registry.engine) as uow:
+            versions = uow.concept_versions.list_for_concepts(row.tenant_id, [concept_id])
+            version = next((v for v in versions if v.version == number), None)
+            if version is None:
+                return None
+            domain_version = uow.domain_versions.get(row.tenant_id, version.domain_model_version_id)
+            domain = uow.domains.get(row.tenant_id, domain_version.domain_id)
+        return convert.concept_version(
+            version,
+            concept_resource=names.concept_name(tenant, concept_id),
+            domain_version_resource=(
+                f"{names.domain_name(tenant, domain.name)}/versions/{domain_version.version}"
+            ),
         )
 
 

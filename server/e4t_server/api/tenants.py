@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import grpc
@@ -20,15 +21,23 @@ from e4t_registry.models import Scope
 from e4t_registry.registry import Registry
 from e4t_registry.uow import UnitOfWork
 from e4t_server.api import convert, limits, names
+from e4t_server.api.concept_jobs import ConceptJobs
 from e4t_server.api.context import current_principal
-from e4t_server.api.errors import ApiError, invalid_field, not_found
+from e4t_server.api.errors import invalid_field, not_found
 from e4t_server.api.scoping import TenantScope
+from e4t_server.serve.hosting import ModelHosting
+
+logger = logging.getLogger("e4t.tenants")
 
 
 class TenantServicer(tenant_service_pb2_grpc.TenantServiceServicer):
-    def __init__(self, registry: Registry, scope: TenantScope) -> None:
+    def __init__(
+        self, registry: Registry, scope: TenantScope, jobs: ConceptJobs, hosting: ModelHosting
+    ) -> None:
         self.registry = registry
         self.scope = scope
+        self.jobs = jobs
+        self.hosting = hosting
 
     async def CreateTenant(
         self, request: tenant_service_pb2.CreateTenantRequest, context: grpc.aio.ServicerContext
@@ -57,6 +66,7 @@ class TenantServicer(tenant_service_pb2_grpc.TenantServiceServicer):
         limits.check_page_size(request.page_size)
         page = await asyncio.to_thread(
             self.registry.tenants.list,
+            show_deleted=request.show_deleted,
             page_size=request.page_size,
             page_token=request.page_token or None,
         )
@@ -69,11 +79,36 @@ class TenantServicer(tenant_service_pb2_grpc.TenantServiceServicer):
         self, request: tenant_service_pb2.DeleteTenantRequest, context: grpc.aio.ServicerContext
     ) -> tenant_pb2.Tenant:
         parts = names.parse("tenant", request.name, "name")
-        await asyncio.to_thread(self.scope.tenant_id, parts["tenant"], request.name)
-        # The registry has no tenant deletion yet; say so rather than pretend.
-        raise ApiError(
-            grpc.StatusCode.UNIMPLEMENTED, "INTERNAL_ERROR", "deleting tenants is not supported yet"
+        tenant_id = await asyncio.to_thread(self.scope.tenant_id, parts["tenant"], request.name)
+        row = await asyncio.to_thread(
+            self.registry.tenants.delete,
+            tenant_id,
+            force=request.force,
+            actor=current_principal().actor,
         )
+        # Committed: stop the tenant's personalization jobs and its models on Ray Serve.
+        self.jobs.cancel_tenant(tenant_id)
+        await retire_tenant_apps(self.registry, self.hosting, tenant_id, parts["tenant"])
+        return convert.tenant(row)
+
+
+async def retire_tenant_apps(
+    registry: Registry, hosting: ModelHosting, tenant_id: uuid.UUID, tenant: str
+) -> list[str]:
+    """Delete the Serve applications of every domain of a deleted tenant (best effort).
+
+    The tenant's keys are already revoked, so nothing can reach them any more; a failure here
+    is logged and leaves an idle application behind, never fails the deletion.
+    """
+    with UnitOfWork(registry.engine, read_only=True) as uow:
+        domains = [domain.name for domain in uow.domains.list_all(tenant_id)]
+    retired: list[str] = []
+    for domain in domains:
+        try:
+            retired += await hosting.retire(tenant, domain, set())
+        except Exception:
+            logger.exception("could not retire the models of tenants/%s/domains/%s", tenant, domain)
+    return retired
 
 
 class ApiKeyServicer(api_key_service_pb2_grpc.ApiKeyServiceServicer):
