@@ -14,20 +14,25 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import e4t
+
+if TYPE_CHECKING:
+    from e4t_registry.registry import Registry
 
 LOOP_CALL_TIMEOUT_S = 120
 
 
 @dataclass
 class LiveStack:
-    """A running gateway, its platform-admin secret, and a tiny domain model directory."""
+    """A running gateway, its platform-admin secret, a tiny domain model directory, and the
+    registry behind the gateway (for setup the API does not offer, e.g. source images)."""
 
     address: str
     admin_secret: str
     domain_model_dir: Path
+    registry: Registry
 
     def client(self, secret: str | None = None, **options: Any) -> e4t.Client:
         """A sync SDK client (default: the platform-admin key)."""
@@ -98,7 +103,7 @@ def live_stack(workdir: Path) -> Iterator[LiveStack]:
         gateway = on_loop(build())
         port = on_loop(gateway.start())
         try:
-            yield LiveStack(f"127.0.0.1:{port}", secret, model_dir)
+            yield LiveStack(f"127.0.0.1:{port}", secret, model_dir, registry)
         finally:
             on_loop(gateway.stop(grace=1))
             on_loop(hosting.retire_all())

@@ -287,7 +287,26 @@ class Concepts(SyncResource):
         seed: int | None = None,
         request_id: str | None = None,
     ) -> Operation[ConceptVersion]:
-        """Personalizes an ACTIVE concept again (default: against production) as a new version."""
+        """Personalizes an ACTIVE concept again from its stored source image, as a new version.
+
+        Returns the operation at once; `op.result(timeout=...)` gives the new `ConceptVersion`.
+        A failed or cancelled operation leaves the concept and its versions as they were.
+
+        Args:
+            concept: The concept ID, name or `Concept`.
+            domain_model_version: Tune against this live (production or canary) version of the
+                concept's domain, e.g. a new canary; default: production.
+            tuning_steps: Personalization steps, 5-15; 0 means the default (10).
+            seed: Seed of personalization; default: chosen by the server.
+            request_id: Idempotency key; a retried call returns the same operation.
+
+        Raises:
+            FailedPreconditionError: The concept has no stored source image
+                (`SOURCE_IMAGE_MISSING`), its consent is not ACTIVE (`CONSENT_NOT_ACTIVE`), it
+                is not ACTIVE (`CONCEPT_NOT_READY`) or the version is not live
+                (`NO_PRODUCTION_VERSION`).
+            NotFoundError: No such concept or domain model version.
+        """
         call = _repersonalize(
             self._names, concept, domain_model_version, tuning_steps, seed, request_id
         )

@@ -74,12 +74,22 @@ class Tenants(SyncResource):
         return SyncPager(self._transport, lambda token: _list_page(show_deleted, page_size, token))
 
     def delete(self, tenant: str, *, force: bool = False, request_id: str | None = None) -> Tenant:
-        """Soft-deletes a tenant: revokes its keys and erases its concepts.
+        """Soft-deletes a tenant and returns it in state DELETED.
+
+        Its API keys are revoked (they fail with `UnauthenticatedError` from then on), its
+        running operations are cancelled and its subjects, consents, concepts and their blobs
+        are erased. The tenant record, its audit log and its domains are kept; the tenant ID
+        stays taken.
 
         Args:
             tenant: The tenant ID or name.
             force: Delete even if it still has domains or concepts.
             request_id: Idempotency key; generated when omitted.
+
+        Raises:
+            FailedPreconditionError: It still has domains or concepts and `force` is false
+                (reason `TENANT_NOT_EMPTY`), or it is already deleted (`TENANT_DELETED`).
+            NotFoundError: No such tenant.
         """
         return self._transport.unary(_delete(self._names, tenant, force, request_id))
 
