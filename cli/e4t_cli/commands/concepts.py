@@ -1,4 +1,5 @@
-"""`e4t concepts`: create a concept from one image (with a progress bar), list, show, delete."""
+"""`e4t concepts`: create a concept from one image or re-personalize one (with a progress bar),
+list, show, delete."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+import e4t
 from e4t_cli.errors import fail
 from e4t_cli.exit_codes import ExitCode
 from e4t_cli.output import emit, emit_list, message
@@ -16,6 +18,7 @@ from e4t_cli.state import state_of
 app = typer.Typer(help="Create and manage concepts (app key).", no_args_is_help=True)
 
 COLUMNS = ("id", "display_name", "state", "domain", "subject", "latest_version", "create_time")
+VERSION_COLUMNS = ("id", "state", "domain_model_version", "tuning_steps", "seed", "create_time")
 ConceptArg = Annotated[str, typer.Argument(help="Concept ID or name.")]
 
 
@@ -97,3 +100,82 @@ def delete(ctx: typer.Context, concept: ConceptArg) -> None:
     message(f"deleted {concept}")
     if state.json_output:
         emit({"deleted": concept}, json_output=True)
+
+
+@app.command()
+def repersonalize(
+    ctx: typer.Context,
+    concept: ConceptArg,
+    version: Annotated[
+        str,
+        typer.Option(
+            help="Domain model version (number or full name) of the concept's domain; it must "
+            "be live (production or canary). Default: production."
+        ),
+    ] = "",
+    domain: Annotated[
+        str,
+        typer.Option(
+            help="The concept's domain (ID or name), to resolve a --version number without "
+            "reading the concept (which an mlops key may not do)."
+        ),
+    ] = "",
+    steps: Annotated[int, typer.Option(min=0, max=15, help="Tuning steps 5-15 (default: 10).")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed of personalization.")] = None,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for tuning to finish, with a progress bar.")
+    ] = True,
+    wait_timeout: Annotated[
+        float | None, typer.Option(help="Give up waiting after this many seconds.")
+    ] = None,
+) -> None:
+    """Personalize a concept again from its stored source image, as a new concept version."""
+    state = state_of(ctx)
+    client = state.client()
+    domain_model_version = version
+    if version.isdigit():  # a number: a version of the concept's own domain
+        domain_model_version = f"{_concept_domain(client, concept, domain)}/versions/{version}"
+    operation = client.concepts.repersonalize(
+        concept, domain_model_version=domain_model_version, tuning_steps=steps, seed=seed
+    )
+    message(f"started {operation.name} for {operation.snapshot.target}")
+    if not wait:
+        emit(operation.snapshot, state.json_output)
+        return
+    snapshot = wait_with_progress(operation, timeout=wait_timeout, description="re-personalizing")
+    if not snapshot.done:
+        raise fail(
+            f"{operation.name} is still {snapshot.state} (see `e4t concepts versions`)",
+            ExitCode.CONNECTION,
+        )
+    if snapshot.error is not None:
+        message(f"[bold red]error:[/] {snapshot.error.message} (reason {snapshot.error.reason})")
+        raise typer.Exit(code=ExitCode.OPERATION_FAILED)
+    message(f"created {snapshot.result.name if snapshot.result else operation.snapshot.target}")
+    emit(snapshot.result, state.json_output)
+
+
+def _concept_domain(client: e4t.Client, concept: str, domain: str) -> str:
+    """The full name of the concept's domain: from --domain, else read from the concept."""
+    if domain.startswith("tenants/"):
+        return domain
+    if domain:
+        tenant = concept.split("/")[1] if concept.startswith("tenants/") else client.options.tenant
+        if not tenant:
+            raise fail("give --tenant, or the concept or --domain as a full name", ExitCode.USAGE)
+        return f"tenants/{tenant}/domains/{domain}"
+    try:
+        return client.concepts.get(concept).domain
+    except e4t.PermissionDeniedError:
+        raise fail(
+            "this key cannot read the concept to find its domain: add --domain DOMAIN or give "
+            "--version as a full name",
+            ExitCode.USAGE,
+        ) from None
+
+
+@app.command()
+def versions(ctx: typer.Context, concept: ConceptArg) -> None:
+    """List a concept's versions (one per personalization)."""
+    state = state_of(ctx)
+    emit_list(state.client().concepts.versions.list(concept), state.json_output, VERSION_COLUMNS)

@@ -59,10 +59,16 @@ def delete(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a tenant: revoke its keys and erase its concepts (the audit log is kept)."""
+    """Delete a tenant: revoke its keys and erase its subjects and concepts (soft delete: the
+    record, its audit log and its domains are kept; the ID stays taken)."""
     state = state_of(ctx)
     if not yes:
-        typer.confirm(f"Delete tenant {tenant_id}?", abort=True, err=True)
+        typer.confirm(
+            f"Delete tenant {tenant_id}? Its keys stop working and its subjects, consents and "
+            "concepts are erased; this cannot be undone.",
+            abort=True,
+            err=True,
+        )
     tenant = state.client().tenants.delete(tenant_id, force=force)
     message(f"deleted {tenant.name}")
     emit(tenant, state.json_output)
