@@ -78,7 +78,7 @@ class ApiKeyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListApiKeys(self, request, context):
-        """Lists keys, newest first.
+        """Lists keys, oldest first (creation order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -97,7 +97,7 @@ class ConceptServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListConcepts(self, request, context):
-        """Lists concepts, newest first, optionally filtered.
+        """Lists concepts, oldest first (creation order), optionally filtered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -119,7 +119,7 @@ class ConceptServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListConceptVersions(self, request, context):
-        """Lists a concept's versions, newest first.
+        """Lists a concept's versions, oldest first (creation order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -93,7 +93,7 @@ class ConsentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListConsents(self, request, context):
-        """Lists consents, newest first.
+        """Lists consents, oldest first (creation order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,7 +115,7 @@ class ConsentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSubjects(self, request, context):
-        """Lists subjects in ID order.
+        """Lists subjects in creation order (oldest first).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -117,7 +117,7 @@ class DomainServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDomains(self, request, context):
-        """Lists the tenant's domains in ID order.
+        """Lists the tenant's domains in creation order (oldest first).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -142,7 +142,7 @@ class DomainServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDomainModelVersions(self, request, context):
-        """Lists a domain's model versions, newest first.
+        """Lists a domain's model versions, oldest first (creation order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

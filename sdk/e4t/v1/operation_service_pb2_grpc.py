@@ -70,7 +70,7 @@ class OperationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListOperations(self, request, context):
-        """Lists the tenant's operations, newest first.
+        """Lists the tenant's operations, oldest first (creation order).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

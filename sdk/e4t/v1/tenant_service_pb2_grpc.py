@@ -77,7 +77,7 @@ class TenantServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTenants(self, request, context):
-        """Lists tenants in ID order.
+        """Lists tenants in creation order (oldest first).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

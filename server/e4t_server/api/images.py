@@ -133,7 +133,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                 raise failed_precondition(
                     "CONCEPT_NOT_READY",
                     f"the concept has no version for domain model version {serving}; "
-                    "create it again to re-personalize",
+                    "re-personalize it (RepersonalizeConcept)",
                     {"needs": "CONCEPT_NEEDS_REPERSONALIZATION"},
                 )
         version = chosen[-1]
