@@ -446,7 +446,7 @@ def test_worker_death_fails_the_operation(stack: Stack, world: World) -> None:
     replicas = [
         actor
         for actor in ray.util.list_named_actors(all_namespaces=True)
-        if "dm-alpha-faces-v1" in actor["name"] and "REPLICA" in actor["name"]
+        if "dm_alpha_faces_v1" in actor["name"] and "REPLICA" in actor["name"]
     ]
     assert replicas
     for actor in replicas:

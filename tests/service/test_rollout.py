@@ -76,7 +76,7 @@ def served_by(app: Client, concept: str) -> str | None:
 
 def serve_apps(domain: str) -> set[str]:
     """This domain's Serve applications, as Ray Serve itself reports them."""
-    return {name for name in serve.status().applications if name.startswith(f"dm-{domain}-v")}
+    return {name for name in serve.status().applications if name.startswith(f"dm_{domain}_v")}
 
 
 def rollout(
@@ -110,7 +110,7 @@ def test_canary_promote_and_rollback_switch_versions_at_runtime(
     tenant = make_tenant(admin, channel, TENANT)
     mlops = tenant.mlops
     domain = flows.create_domain(mlops, tenant.name)
-    apps = f"{TENANT}-faces"
+    apps = f"{TENANT}_faces"
     v1 = flows.register_version(mlops, domain, domain_archives[0])
     flows.promote(mlops, domain, v1)
     consent = flows.grant_consent(tenant.app, tenant.name, "person-1")
@@ -118,7 +118,7 @@ def test_canary_promote_and_rollback_switch_versions_at_runtime(
     on_v1 = new_concept(tenant, domain, consent, seed=0)
     assert tuned_on(tenant.app, on_v1) == v1
     assert served_by(tenant.app, on_v1) == v1
-    assert serve_apps(apps) == {f"dm-{apps}-v1"}
+    assert serve_apps(apps) == {f"dm_{apps}_v1"}
 
     v2 = flows.register_version(mlops, domain, domain_archives[1])
     assert v2 == f"{domain}/versions/2"
@@ -142,25 +142,25 @@ def test_canary_promote_and_rollback_switch_versions_at_runtime(
     status = flows.promote(mlops, domain)
     assert status.production.version == v2 and not status.HasField("canary")
     assert status.production.previous_version == v1
-    assert serve_apps(apps) <= {f"dm-{apps}-v2"}, "v1 stopped serving: its app is deleted"
+    assert serve_apps(apps) <= {f"dm_{apps}_v2"}, "v1 stopped serving: its app is deleted"
     on_v2 = new_concept(tenant, domain, consent, seed=1)
     assert tuned_on(tenant.app, on_v2) == v2
     assert served_by(tenant.app, on_v2) == v2
     assert served_by(tenant.app, on_v1) is None  # until it is re-personalized for v2
-    assert serve_apps(apps) == {f"dm-{apps}-v2"}
+    assert serve_apps(apps) == {f"dm_{apps}_v2"}
 
     status = rollback(mlops, domain)
     assert status.production.version == v1 and not status.HasField("canary")
     assert serve_apps(apps) == set(), "v2 stopped serving: its app is deleted"
     assert served_by(tenant.app, on_v1) == v1
     assert served_by(tenant.app, on_v2) is None
-    assert serve_apps(apps) == {f"dm-{apps}-v1"}
+    assert serve_apps(apps) == {f"dm_{apps}_v1"}
 
     # With a live canary, rollback removes the canary and production keeps everything.
     rollout(mlops, domain, v2, percent=10)
     status = rollback(mlops, domain)
     assert status.production.version == v1 and not status.HasField("canary")
-    assert serve_apps(apps) == {f"dm-{apps}-v1"}
+    assert serve_apps(apps) == {f"dm_{apps}_v1"}
 
     keys = tenant.admin.call(
         tenant.admin.keys.ListApiKeys,

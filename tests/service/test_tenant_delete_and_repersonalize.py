@@ -102,7 +102,7 @@ def test_delete_tenant_revokes_keys_erases_concepts_and_keeps_the_record(
     tenant_id = stack.registry.tenants.get_by_name(tenant.name).id
     personal = (f"tenants/{tenant_id}/concepts/", f"tenants/{tenant_id}/subjects/")
     assert all(stack.blob_keys(prefix) for prefix in personal)
-    assert "dm-doomed-faces-v1" in stack.hosting.deployed()
+    assert "dm_doomed_faces_v1" in stack.hosting.deployed()
 
     for key in (tenant.admin, tenant.app, tenant.mlops):
         error = refused(
@@ -147,7 +147,7 @@ def test_delete_tenant_revokes_keys_erases_concepts_and_keeps_the_record(
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
     assert not any(stack.blob_keys(prefix) for prefix in personal)
     assert stack.blob_keys(f"tenants/{tenant_id}/domains/")  # domain models are kept
-    assert "dm-doomed-faces-v1" not in stack.hosting.deployed()
+    assert "dm_doomed_faces_v1" not in stack.hosting.deployed()
 
     shown = admin.call(admin.tenants.GetTenant, tenant_service_pb2.GetTenantRequest(name=name))
     assert shown.state == tenant_pb2.Tenant.DELETED

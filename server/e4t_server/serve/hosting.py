@@ -1,7 +1,7 @@
 """Which Serve applications run: one per live tenant-domain-model version.
 
 The gateway asks `ModelHosting.handle()` for the version a request needs; the application
-`dm-{tenant}-{domain}-v{n}` is deployed on first need with `serve.run` (no HTTP route) and kept
+`dm_{tenant}_{domain}_v{n}` is deployed on first need with `serve.run` (no HTTP route) and kept
 while the version is live (production, or canary during a rollout). After an alias move,
 `retire()` deletes the applications of versions that no longer serve, once no request of this
 gateway is using them — all at runtime, without restarting the cluster.
@@ -36,7 +36,9 @@ class HostedVersion:
 
     @property
     def app_name(self) -> str:
-        return f"dm-{self.tenant}-{self.domain}-v{self.version}"
+        # Tenant and domain IDs are `[a-z0-9-]`: with "_" as the separator no two versions share
+        # a name ("-" would make tenant "a-b"/domain "c" and tenant "a"/domain "b-c" collide).
+        return f"dm_{self.tenant}_{self.domain}_v{self.version}"
 
 
 class ModelHosting:
@@ -46,6 +48,7 @@ class ModelHosting:
         self.blobs = blobs
         self.cache_dir = cache_dir
         self._handles: dict[str, DeploymentHandle] = {}
+        self._versions: dict[str, HostedVersion] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._in_use: Counter[str] = Counter()
 
@@ -66,6 +69,7 @@ class ModelHosting:
         async with self._locks.setdefault(name, asyncio.Lock()):
             if name not in self._handles:
                 self._handles[name] = await asyncio.to_thread(self._deploy, version)
+                self._versions[name] = version
             return self._handles[name]
 
     def _deploy(self, version: HostedVersion) -> DeploymentHandle:
@@ -77,15 +81,15 @@ class ModelHosting:
 
     async def retire(self, tenant: str, domain: str, live: set[int]) -> list[str]:
         """Delete this domain's applications whose version is not in `live` (and not in use)."""
-        prefix = f"dm-{tenant}-{domain}-v"
         retired = []
-        for name in list(self._handles):
-            if not name.startswith(prefix) or int(name[len(prefix) :]) in live:
+        for name, hosted in list(self._versions.items()):
+            if (hosted.tenant, hosted.domain) != (tenant, domain) or hosted.version in live:
                 continue
             if self._in_use[name] > 0:
                 continue  # the next retire() after it is released deletes it
             async with self._locks.setdefault(name, asyncio.Lock()):
                 self._handles.pop(name, None)
+                self._versions.pop(name, None)
                 await asyncio.to_thread(serve.delete, name)
             retired.append(name)
             logger.info("retired domain model", extra={"app": name})
@@ -97,6 +101,7 @@ class ModelHosting:
         for name in names:
             async with self._locks.setdefault(name, asyncio.Lock()):
                 self._handles.pop(name, None)
+                self._versions.pop(name, None)
                 await asyncio.to_thread(serve.delete, name)
         return names
 
