@@ -12,6 +12,7 @@ variable                meaning                                            defau
 ``E4T_TLS_KEY``         PEM private key                                    (plaintext)
 ``E4T_METRICS_PORT``    Prometheus port, 0 = off                           9464
 ``E4T_RAY_NUM_CPUS``    CPUs of the in-process Ray (embedded only)         all
+``E4T_MODEL_REPLICAS``  Serve replicas per live domain model version       1
 ======================  =================================================  ==========
 """
 
@@ -30,7 +31,7 @@ from ray import serve
 
 from e4t_registry.keys import bootstrap_admin_key
 from e4t_registry.registry import Registry
-from e4t_registry.settings import Settings
+from e4t_registry.settings import Settings, SettingsError
 from e4t_server.api.gateway import Gateway, GatewayOptions
 from e4t_server.api.logs import configure_json_logging
 from e4t_server.serve.deployment import BlobAccess
@@ -65,9 +66,12 @@ def start_ray(settings: Settings, num_cpus: int | None = None) -> None:
     serve.start()
 
 
-def build_hosting(settings: Settings) -> ModelHosting:
+def build_hosting(settings: Settings, environ: Mapping[str, str]) -> ModelHosting:
     blobs = BlobAccess(settings.blob_url, settings.s3_access_key, settings.s3_secret_key)
-    return ModelHosting(blobs, str(settings.home / "model-cache"))
+    raw = environ.get("E4T_MODEL_REPLICAS", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"E4T_MODEL_REPLICAS must be a whole number ≥ 1, not {raw!r}")
+    return ModelHosting(blobs, str(settings.home / "model-cache"), replicas=int(raw))
 
 
 def gateway_options(settings: Settings, environ: Mapping[str, str]) -> GatewayOptions:
@@ -102,6 +106,8 @@ def serve_main(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     configure_json_logging()
     logger.info("starting", extra={"settings": repr(settings)})
+    # Every setting is checked before anything starts.
+    hosting, options = build_hosting(settings, env), gateway_options(settings, env)
     registry = Registry.open(settings)
     key_path = write_admin_key(registry, settings.home)
     if key_path is not None:
@@ -111,7 +117,6 @@ def serve_main(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         start_http_server(metrics_port, addr="127.0.0.1")
     cpus = env.get("E4T_RAY_NUM_CPUS")
     start_ray(settings, int(cpus) if cpus else None)
-    hosting, options = build_hosting(settings), gateway_options(settings, env)
     try:
         asyncio.run(run_gateway(lambda: Gateway(registry, hosting, options)))
     finally:

@@ -44,9 +44,14 @@ class HostedVersion:
 class ModelHosting:
     """Deploys, hands out and retires the per-version Serve applications."""
 
-    def __init__(self, blobs: BlobAccess, cache_dir: str) -> None:
+    def __init__(self, blobs: BlobAccess, cache_dir: str, *, replicas: int = 1) -> None:
+        if replicas < 1:
+            raise ValueError("replicas must be at least 1")
         self.blobs = blobs
         self.cache_dir = cache_dir
+        # Each replica holds one model and serves one request at a time (the engine lock):
+        # replicas are how a version serves requests in parallel.
+        self.replicas = replicas
         self._handles: dict[str, DeploymentHandle] = {}
         self._versions: dict[str, HostedVersion] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -74,7 +79,8 @@ class ModelHosting:
 
     def _deploy(self, version: HostedVersion) -> DeploymentHandle:
         logger.info("deploying domain model", extra={"app": version.app_name})
-        app = DomainModelServer.bind(  # type: ignore[attr-defined]
+        deployment = DomainModelServer.options(num_replicas=self.replicas)  # type: ignore[attr-defined]
+        app = deployment.bind(
             self.blobs, ModelSource(version.blob_key, version.sha256, self.cache_dir)
         )
         return serve.run(app, name=version.app_name, route_prefix=None)
