@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from pathlib import Path
 
+import pytest
 from ray import serve
 
+from e4t_registry.settings import Settings, SettingsError
+from e4t_server.app import build_hosting
 from e4t_server.serve.hosting import HostedVersion, ModelHosting
 from tests.service.conftest import Stack
 
@@ -33,3 +37,12 @@ def test_a_version_is_deployed_with_the_configured_replicas(
         assert version.app_name not in serve.status().applications
     finally:
         stack.blobs.delete(key)
+
+
+def test_a_bad_replica_count_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    settings = Settings.from_env({"E4T_HOME": str(tmp_path)})
+    for bad in ("0", "-1", "two", ""):
+        with pytest.raises(SettingsError, match="E4T_MODEL_REPLICAS"):
+            build_hosting(settings, {"E4T_MODEL_REPLICAS": bad})
+    assert build_hosting(settings, {"E4T_MODEL_REPLICAS": "3"}).replicas == 3
+    assert list(tmp_path.iterdir()) == []  # nothing was created
