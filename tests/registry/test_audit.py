@@ -32,6 +32,41 @@ def _execute(backend: RegistryBackend, sql: str, **params: object) -> None:
         connection.execute(sa.text(sql), params)
 
 
+def _tamper(backend: RegistryBackend, statements: list[str]) -> None:
+    """Rewrite history as someone with DDL rights can: past the append-only triggers."""
+    with backend.engine.begin() as connection:
+        if backend.name == "postgres":
+            connection.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        else:
+            for trigger in ("audit_event_no_update", "audit_event_no_delete"):
+                connection.execute(sa.text(f"DROP TRIGGER {trigger}"))
+        for statement in statements:
+            connection.execute(sa.text(statement))
+        if backend.name == "postgres":
+            connection.execute(sa.text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_event WHERE seq = 3",
+        "DELETE FROM audit_event",
+    ],
+)
+def test_the_database_refuses_to_rewrite_audit_events(
+    backend: RegistryBackend, statement: str
+) -> None:
+    _append(backend, 3)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        _execute(backend, statement)
+    if backend.name == "postgres":
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            _execute(backend, "TRUNCATE audit_event")
+    verdict = backend.registry.verify_audit()
+    assert verdict.ok and verdict.events_checked == 3
+
+
 def test_untouched_chain_verifies_and_exports(backend: RegistryBackend) -> None:
     _append(backend, 5)
     verdict = backend.registry.verify_audit()
@@ -68,8 +103,7 @@ def test_tampering_is_found_at_the_event(
     backend: RegistryBackend, statements: list[str], broken_seq: int, reason: str
 ) -> None:
     _append(backend, 6)
-    for statement in statements:
-        _execute(backend, statement)
+    _tamper(backend, statements)
 
     verdict = backend.registry.verify_audit()
 

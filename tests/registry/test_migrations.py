@@ -16,13 +16,26 @@ def _columns(engine: sa.Engine, table: str) -> set[str]:
     return {column["name"] for column in sa.inspect(engine).get_columns(table)}
 
 
+def _audit_triggers(engine: sa.Engine) -> set[str]:
+    if engine.dialect.name == "postgresql":
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    with engine.connect() as connection:
+        names = set(connection.execute(sa.text(query)).scalars())
+    return {name for name in names if name.startswith("audit_event_")}
+
+
 def _assert_migrations_round_trip(url: str) -> None:
     upgrade_database(url)
     check_database(url)  # raises if the models and the migrated schema differ
     engine = sa.create_engine(url)
     try:
         assert "concept" in sa.inspect(engine).get_table_names()
+        assert _audit_triggers(engine)
         downgrade_database(url, "-1")  # the newest revision only
+        assert _audit_triggers(engine) == set()
+        downgrade_database(url, "0001")
         assert "state" not in _columns(engine, "tenant")
         assert "concept_id" not in _columns(engine, "source_image")
         upgrade_database(url)
