@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from e4t_registry.errors import AuthenticationError, InvalidArgumentError
@@ -27,6 +28,8 @@ SECRET_PREFIX = "e4t"
 # Writing last_used_at on every request would turn each read into a write; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 BOOTSTRAP_ACTOR = "system:bootstrap"
+# PostgreSQL advisory lock that serializes first-start bootstraps ("e4tboot" in ASCII).
+BOOTSTRAP_LOCK_KEY = 0x6534_7462_6F6F_74
 
 
 @dataclass(frozen=True)
@@ -101,31 +104,13 @@ class ApiKeyService:
         TenantDeletedError if the tenant was deleted.
         """
         scope_values = _validated_scopes(tenant_id, scopes)
-        lookup_id = secrets.token_hex(8)
-        secret = f"{SECRET_PREFIX}_{lookup_id}_{secrets.token_urlsafe(32)}"
         with UnitOfWork(self.engine) as uow:
             if tenant_id is not None:
                 # Locked: a concurrent tenant deletion cannot miss this key when revoking.
                 uow.tenants.get_active(tenant_id, for_update=True)
-            key = uow.api_keys.add(
-                ApiKey(
-                    tenant_id=tenant_id,
-                    name=name,
-                    lookup_id=lookup_id,
-                    secret_hash=hash_secret(secret),
-                    scopes=scope_values,
-                    created_by=actor,
-                )
-            )
-            uow.audit.append(
-                actor=actor,
-                action="api_key.create",
-                tenant_id=tenant_id,
-                resource=f"apiKeys/{key.id}",
-                details={"name": name, "scopes": scope_values},
-            )
+            created = _add_key(uow, tenant_id, scope_values, name, actor)
             uow.commit()
-        return CreatedApiKey(key=key, secret=secret)
+        return created
 
     def verify(self, secret: str) -> Principal:
         """The principal a secret stands for; AuthenticationError if unknown or revoked."""
@@ -184,9 +169,40 @@ def bootstrap_admin_key(engine: Engine) -> str | None:
     Returns None when an active platform-admin key already exists.
     """
     with UnitOfWork(engine) as uow:
+        # Check and create in one transaction that no other bootstrap runs beside, so two
+        # servers starting together on an empty database create one key, not two. SQLite
+        # units of work already hold the write lock from their first statement.
+        if engine.dialect.name == "postgresql":
+            uow.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOTSTRAP_LOCK_KEY}
+            )
         if uow.api_keys.count_active_platform_admin() > 0:
             return None
-    created = ApiKeyService(engine).create(
-        tenant_id=None, scopes=[Scope.PLATFORM_ADMIN], name="bootstrap", actor=BOOTSTRAP_ACTOR
-    )
+        created = _add_key(uow, None, [Scope.PLATFORM_ADMIN.value], "bootstrap", BOOTSTRAP_ACTOR)
+        uow.commit()
     return created.secret
+
+
+def _add_key(
+    uow: UnitOfWork, tenant_id: uuid.UUID | None, scopes: list[str], name: str, actor: str
+) -> CreatedApiKey:
+    lookup_id = secrets.token_hex(8)
+    secret = f"{SECRET_PREFIX}_{lookup_id}_{secrets.token_urlsafe(32)}"
+    key = uow.api_keys.add(
+        ApiKey(
+            tenant_id=tenant_id,
+            name=name,
+            lookup_id=lookup_id,
+            secret_hash=hash_secret(secret),
+            scopes=scopes,
+            created_by=actor,
+        )
+    )
+    uow.audit.append(
+        actor=actor,
+        action="api_key.create",
+        tenant_id=tenant_id,
+        resource=f"apiKeys/{key.id}",
+        details={"name": name, "scopes": scopes},
+    )
+    return CreatedApiKey(key=key, secret=secret)

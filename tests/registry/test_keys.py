@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from e4t_registry.errors import AuthenticationError, InvalidArgumentError, NotFoundError
 from e4t_registry.keys import ApiKeyService, bootstrap_admin_key
@@ -108,3 +110,25 @@ def test_bootstrap_admin_key_once(sqlite_backend: RegistryBackend) -> None:
     assert principal.tenant_id is None
     assert principal.scopes == {Scope.PLATFORM_ADMIN}
     assert bootstrap_admin_key(sqlite_backend.engine) is None
+
+
+def test_servers_starting_together_bootstrap_one_admin_key(backend: RegistryBackend) -> None:
+    start = threading.Barrier(6)
+    secrets: list[str | None] = []
+
+    def boot() -> None:
+        start.wait()
+        secrets.append(bootstrap_admin_key(backend.engine))
+
+    threads = [threading.Thread(target=boot) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    created = [secret for secret in secrets if secret is not None]
+    assert len(secrets) == 6 and len(created) == 1
+    with backend.engine.connect() as connection:
+        keys = connection.execute(sa.text("SELECT count(*) FROM api_key")).scalar_one()
+    assert keys == 1
+    assert backend.registry.verify_audit().ok
