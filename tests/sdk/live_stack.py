@@ -27,7 +27,7 @@ LOOP_CALL_TIMEOUT_S = 120
 @dataclass
 class LiveStack:
     """A running gateway, its platform-admin secret, a tiny domain model directory, and the
-    registry behind the gateway (for setup the API does not offer, e.g. source images)."""
+    registry behind the gateway (for checks the API does not offer, e.g. kept source images)."""
 
     address: str
     admin_secret: str

@@ -23,20 +23,13 @@ def _concept(app: e4t.Client) -> e4t.Concept:
     ).result(timeout=120)
 
 
-def _keep_source_image(stack: LiveStack, tenant: TenantKeys, concept: e4t.Concept) -> None:
-    """Stores the concept's source photo through the registry (CreateConcept keeps none)."""
+def _kept_image(stack: LiveStack, tenant: TenantKeys, concept: e4t.Concept) -> bytes:
+    """The source photo the registry keeps for the concept (CreateConcept stores it)."""
     registry = stack.registry
     tenant_id = registry.tenants.get_by_name(tenant.tenant_id).id
-    row = registry.concepts.get(tenant_id, uuid.UUID(concept.id))
-    registry.concepts.add_source_image(
-        tenant_id,
-        subject_id=row.subject_id,
-        consent_id=row.consent_id,
-        concept_id=row.id,
-        image=face_png(),
-        extension="png",
-        actor="test:setup",
-    )
+    row = registry.concepts.source_image(tenant_id, uuid.UUID(concept.id))
+    assert row is not None
+    return registry.concepts.read_source_image(row)
 
 
 def test_tenants_delete(stack: LiveStack, admin: e4t.Client, tenant: TenantKeys) -> None:
@@ -78,10 +71,7 @@ def test_concepts_repersonalize(stack: LiveStack, tenant: TenantKeys) -> None:
     serving_domain(stack, tenant)
     with stack.client(tenant.app, tenant=tenant.tenant_id) as app:
         concept = _concept(app)
-        with pytest.raises(e4t.FailedPreconditionError) as missing:
-            app.concepts.repersonalize(concept)
-        assert missing.value.reason == "SOURCE_IMAGE_MISSING"
-    _keep_source_image(stack, tenant, concept)
+    assert _kept_image(stack, tenant, concept) == face_png()
 
     with stack.client(tenant.mlops, tenant=tenant.tenant_id) as mlops:
         operation = mlops.concepts.repersonalize(concept.name, tuning_steps=5, seed=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 
 from google.protobuf import duration_pb2
@@ -18,7 +19,10 @@ from e4t.v1 import (
     operation_pb2,
     operation_service_pb2,
 )
-from tests.service.conftest import Client, face_png
+from e4t_registry.blob_keys import subject_prefix
+from e4t_registry.models import SourceImage
+from e4t_registry.uow import UnitOfWork
+from tests.service.conftest import Client, Stack, face_png
 
 CHUNK = 64 * 1024
 
@@ -137,3 +141,23 @@ def generate(
         ),
         timeout=120,
     )
+
+
+def concept_ids(stack: Stack, concept: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """(tenant id, concept id) of a concept name `tenants/{tenant}/concepts/{id}`."""
+    _, tenant, _, concept_id = concept.split("/")
+    return stack.registry.tenants.get_by_name(tenant).id, uuid.UUID(concept_id)
+
+
+def images_prefix(stack: Stack, concept: str) -> str:
+    """Where the photos of the concept's subject are kept (blob_keys.py: `…/images/`)."""
+    tenant_id, concept_id = concept_ids(stack, concept)
+    row = stack.registry.concepts.get(tenant_id, concept_id)
+    return f"{subject_prefix(tenant_id, row.subject_id)}images/"
+
+
+def source_images(stack: Stack, concept: str) -> list[SourceImage]:
+    """The source image rows the registry keeps for the concept, newest first."""
+    tenant_id, concept_id = concept_ids(stack, concept)
+    with UnitOfWork(stack.registry.engine, read_only=True) as uow:
+        return uow.source_images.list_for_concept(tenant_id, concept_id)

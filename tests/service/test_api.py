@@ -27,7 +27,8 @@ from e4t.v1 import (
     operation_service_pb2,
     tenant_service_pb2,
 )
-from e4t_registry.models import AuditEvent, Concept
+from e4t_registry.blobs import BlobStoreUnavailableError
+from e4t_registry.models import AuditEvent, Concept, Operation
 from e4t_server.api.gateway import SERVICES
 from tests.service import flows
 from tests.service.conftest import Client, Stack, TenantKeys, face_png, make_tenant
@@ -326,6 +327,13 @@ def concept_rows(stack: Stack) -> int:
         return int(session.exec(select(func.count()).select_from(Concept)).one())
 
 
+def operation_rows(stack: Stack) -> int:
+    from sqlmodel import Session, func, select
+
+    with Session(stack.registry.engine) as session:
+        return int(session.exec(select(func.count()).select_from(Operation)).one())
+
+
 def test_bad_input_is_invalid_argument_and_writes_nothing(stack: Stack, world: World) -> None:
     app, t = world.a.app, world.a.name
     before = (concept_rows(stack), audit_count(stack))
@@ -377,6 +385,7 @@ def test_same_request_id_creates_one_concept(stack: Stack, world: World) -> None
     )
     assert first.name == second.name and first.target == second.target
     assert concept_rows(stack) == before + 1
+    assert len(flows.source_images(stack, first.target)) == 1  # the retry kept no second photo
     assert flows.wait_done(world.a.app, first.name).state == operation_pb2.Operation.SUCCEEDED
     with pytest.raises(grpc.RpcError) as raised:
         flows.create_concept(
@@ -429,10 +438,47 @@ def test_health_and_reflection_answer_without_a_key(channel: grpc.Channel) -> No
     assert {"e4t.v1.ImageService", "grpc.health.v1.Health"} <= listed
 
 
-def test_worker_death_fails_the_operation(stack: Stack, world: World) -> None:
-    operation = flows.create_concept(
-        world.a.app, world.a.name, world.domain, world.consent, steps=15, seed=11
+def test_failing_to_keep_the_image_leaves_nothing(
+    stack: Stack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, t = world.a.app, world.a.name
+    image = face_png((120, 30, 60))
+    images = flows.images_prefix(stack, world.concept)
+    blobs_before, operations_before = stack.blob_keys(images), operation_rows(stack)
+    listed_before = app.call(
+        app.concepts.ListConcepts, concept_service_pb2.ListConceptsRequest(parent=f"tenants/{t}")
     )
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise BlobStoreUnavailableError("the store is down")
+
+    monkeypatch.setattr(stack.blobs, "put", unavailable)
+    with pytest.raises(grpc.RpcError) as raised:
+        flows.create_concept(app, t, world.domain, world.consent, image=image, request_id="down")
+    monkeypatch.undo()
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert reason_of(raised.value) == "BACKEND_UNAVAILABLE"
+    listed = app.call(
+        app.concepts.ListConcepts, concept_service_pb2.ListConceptsRequest(parent=f"tenants/{t}")
+    )
+    assert listed == listed_before  # the concept it made is deleted again
+    assert operation_rows(stack) == operations_before
+    assert stack.blob_keys(images) == blobs_before
+    # A failed call is not remembered: the same request_id works once the store is back.
+    retried = flows.create_concept(
+        app, t, world.domain, world.consent, image=image, request_id="down"
+    )
+    assert flows.wait_done(app, retried.name).state == operation_pb2.Operation.SUCCEEDED
+    assert len(flows.source_images(stack, retried.target)) == 1
+
+
+def test_worker_death_fails_the_operation(stack: Stack, world: World) -> None:
+    image = face_png((90, 40, 160))  # a photo no other concept was made from
+    operation = flows.create_concept(
+        world.a.app, world.a.name, world.domain, world.consent, image=image, steps=15, seed=11
+    )
+    (kept,) = flows.source_images(stack, operation.target)
+    assert kept.blob_key in stack.blob_keys(flows.images_prefix(stack, operation.target))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         current = world.a.app.call(
@@ -460,3 +506,6 @@ def test_worker_death_fails_the_operation(stack: Stack, world: World) -> None:
             concept_service_pb2.GetConceptRequest(name=final.target),
         )
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    # Deleting the half-made concept erased the photo it was being made from.
+    assert not flows.source_images(stack, final.target)
+    assert kept.blob_key not in stack.blob_keys(flows.images_prefix(stack, final.target))

@@ -22,9 +22,12 @@ from e4t.v1 import (
     tenant_service_pb2,
 )
 from e4t_registry.models import Operation
+from e4t_registry.sweeper import referenced_keys
+from e4t_registry.uow import UnitOfWork
 from tests.service import flows
 from tests.service.conftest import Client, Stack, TenantKeys, face_png, make_tenant
 from tests.service.test_flow import reason_of
+from tests.service.test_rollout import served_by
 
 pytestmark = [pytest.mark.ray, pytest.mark.postgres, pytest.mark.s3]
 
@@ -35,19 +38,18 @@ def refused(call: object, *args: object, **kwargs: object) -> grpc.RpcError:
     return raised.value
 
 
-def keep_source_image(stack: Stack, tenant: str, concept: str, image: bytes) -> None:
-    """Store the concept's source photo as the registry API allows (CreateConcept does not)."""
-    tenant_id = stack.registry.tenants.get_by_name(tenant).id
-    row = stack.registry.concepts.get(tenant_id, uuid.UUID(concept.rsplit("/", 1)[-1]))
-    stack.registry.concepts.add_source_image(
-        tenant_id,
-        subject_id=row.subject_id,
-        consent_id=row.consent_id,
-        concept_id=row.id,
-        image=image,
-        extension="png",
-        actor="test:setup",
-    )
+def forget_source_image(stack: Stack, concept: str) -> None:
+    """Drop the concept's kept photo (rows, then unreferenced blobs) through the registry, as
+    for a concept made before CreateConcept kept its photo."""
+    tenant_id, concept_id = flows.concept_ids(stack, concept)
+    with UnitOfWork(stack.registry.engine) as uow:
+        images = uow.source_images.list_for_concept(tenant_id, concept_id)
+        uow.source_images.delete_rows(images)
+        keys = {image.blob_key for image in images}
+        unreferenced = keys - referenced_keys(uow.session, keys)
+        uow.commit()
+    for key in unreferenced:
+        stack.blobs.delete(key)
 
 
 def operation_count(stack: Stack) -> int:
@@ -97,11 +99,12 @@ def test_delete_tenant_revokes_keys_erases_concepts_and_keeps_the_record(
     stack: Stack, admin: Client, channel: grpc.Channel, domain_archives: tuple[bytes, bytes]
 ) -> None:
     tenant, _, _, concept = live_tenant(admin, channel, domain_archives[0], "doomed")
-    keep_source_image(stack, tenant.name, concept, face_png())
     name = f"tenants/{tenant.name}"
     tenant_id = stack.registry.tenants.get_by_name(tenant.name).id
     personal = (f"tenants/{tenant_id}/concepts/", f"tenants/{tenant_id}/subjects/")
-    assert all(stack.blob_keys(prefix) for prefix in personal)
+    assert all(stack.blob_keys(prefix) for prefix in personal)  # the photo CreateConcept kept
+    images = flows.images_prefix(stack, concept)
+    assert len(stack.blob_keys(images)) == 1
     assert "dm_doomed_faces_v1" in stack.hosting.deployed()
 
     for key in (tenant.admin, tenant.app, tenant.mlops):
@@ -146,6 +149,7 @@ def test_delete_tenant_revokes_keys_erases_concepts_and_keeps_the_record(
     )
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
     assert not any(stack.blob_keys(prefix) for prefix in personal)
+    assert not stack.blob_keys(images)  # the kept photo is erased with the subject
     assert stack.blob_keys(f"tenants/{tenant_id}/domains/")  # domain models are kept
     assert "dm_doomed_faces_v1" not in stack.hosting.deployed()
 
@@ -202,11 +206,12 @@ def test_repersonalize_from_the_stored_source_image(
     v1, v2 = f"{domain}/versions/1", f"{domain}/versions/2"
     assert flows.register_version(tenant.mlops, domain, domain_archives[1]) == v2
 
-    # CreateConcept keeps no source image: re-personalization has nothing to tune from.
-    error = refused(repersonalize, app, concept)
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert reason_of(error) == "SOURCE_IMAGE_MISSING"
-    keep_source_image(stack, tenant.name, concept, face_png())
+    # CreateConcept kept exactly the photo the concept was made from, under its consent.
+    images = flows.images_prefix(stack, concept)
+    (kept,) = flows.source_images(stack, concept)
+    assert stack.blob_keys(images) == {kept.blob_key}
+    assert kept.blob_key.endswith(".png")
+    assert stack.blobs.get(kept.blob_key, expected_sha256=kept.sha256) == face_png()
 
     before = operation_count(stack)
     bad = {
@@ -279,5 +284,54 @@ def test_repersonalize_from_the_stored_source_image(
     error = refused(repersonalize, app, concept)
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(error) == "CONSENT_NOT_ACTIVE"
+    assert not flows.source_images(stack, concept)
+    assert not stack.blob_keys(images)
     tenant_id = stack.registry.tenants.get_by_name(tenant.name).id
     assert not stack.blob_keys(f"tenants/{tenant_id}/subjects/")
+
+
+def test_repersonalize_follows_a_new_production_version(
+    stack: Stack, admin: Client, channel: grpc.Channel, domain_archives: tuple[bytes, bytes]
+) -> None:
+    """The reason the photo is kept: a concept made on v1 can follow a rollout to v2."""
+    tenant, domain, consent, concept = live_tenant(admin, channel, domain_archives[0], "promoted")
+    app = tenant.app
+    v1, v2 = f"{domain}/versions/1", f"{domain}/versions/2"
+    # A concept whose photo is not kept (made before CreateConcept kept it): another photo, so
+    # that dropping it leaves the first concept's blob alone.
+    legacy = flows.wait_done(
+        app,
+        flows.create_concept(
+            app, tenant.name, domain, consent, image=face_png((40, 90, 160)), seed=1
+        ).name,
+    )
+    assert legacy.state == operation_pb2.Operation.SUCCEEDED, legacy.error
+    forget_source_image(stack, legacy.target)
+    images = flows.images_prefix(stack, concept)
+    (kept,) = flows.source_images(stack, concept)
+    assert stack.blob_keys(images) == {kept.blob_key}
+    assert served_by(app, concept) == v1
+
+    assert flows.register_version(tenant.mlops, domain, domain_archives[1]) == v2
+    assert flows.promote(tenant.mlops, domain, v2).production.version == v2
+    assert served_by(app, concept) is None  # tuned on v1: needs re-personalization
+
+    done = flows.wait_done(app, repersonalize(app, concept).name)  # default: production
+    assert done.state == operation_pb2.Operation.SUCCEEDED, done.error
+    assert done.concept_version.name == f"{concept}/versions/2"
+    assert done.concept_version.domain_model_version == v2
+    response = flows.generate(app, concept)
+    assert response.domain_model_version == v2
+    assert response.concept_version == f"{concept}/versions/2"
+    assert len(response.images) == 1
+    assert [row.id for row in flows.source_images(stack, concept)] == [kept.id]  # kept once
+
+    # The concept without a kept photo cannot follow: create a new concept instead.
+    error = refused(repersonalize, app, str(legacy.target))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason_of(error) == "SOURCE_IMAGE_MISSING"
+
+    # Deleting the concept erases its photo.
+    app.call(app.concepts.DeleteConcept, concept_service_pb2.DeleteConceptRequest(name=concept))
+    assert not flows.source_images(stack, concept)
+    assert not stack.blob_keys(images)

@@ -4,6 +4,7 @@ reading, deleting."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import grpc
@@ -19,11 +20,19 @@ from e4t_registry.uow import UnitOfWork
 from e4t_server.api import convert, limits, names
 from e4t_server.api.concept_jobs import ConceptJob, ConceptJobs
 from e4t_server.api.context import current_principal
-from e4t_server.api.errors import failed_precondition, from_blob_error, invalid_field, not_found
+from e4t_server.api.errors import (
+    failed_precondition,
+    from_blob_error,
+    invalid_field,
+    not_found,
+    unavailable,
+)
 from e4t_server.api.operations import CREATE_CONCEPT, REPERSONALIZE_CONCEPT, OperationViews
 from e4t_server.api.routing import alias_state, hosted
 from e4t_server.api.scoping import TenantScope
 from e4t_server.serve.traffic import version_for
+
+logger = logging.getLogger("e4t.concepts")
 
 
 class ConceptViews:
@@ -107,8 +116,10 @@ class ConceptServicer(concept_service_pb2_grpc.ConceptServiceServicer):
             if names.domain_name(tenant, version_parts["domain"]) != request.concept.domain:
                 raise invalid_field("domain_model_version", "must be a version of concept.domain")
             explicit = int(version_parts["version"])
-        limits.check_image(request.image)
-        job, operation = await asyncio.to_thread(self._create, request, tenant, steps, explicit)
+        extension = limits.check_image(request.image).lower()
+        job, operation = await asyncio.to_thread(
+            self._create, request, tenant, steps, explicit, extension
+        )
         if job is not None:
             self.jobs.start(job)
         return operation
@@ -119,7 +130,10 @@ class ConceptServicer(concept_service_pb2_grpc.ConceptServiceServicer):
         tenant: str,
         steps: int,
         explicit: int | None,
+        extension: str,
     ) -> tuple[ConceptJob | None, operation_pb2.Operation]:
+        """Validate, create the concept, keep its photo, then the operation and the job (None:
+        a retry of an earlier call). A failure once the concept exists deletes it again."""
         tenant_id = self.scope.tenant_id(tenant, request.parent)
         principal = current_principal()
         if request.request_id:
@@ -154,18 +168,33 @@ class ConceptServicer(concept_service_pb2_grpc.ConceptServiceServicer):
             display_name=request.concept.display_name,
             actor=principal.actor,
         )
-        number = explicit or version_for(concept.id, state.live)
-        assert number is not None  # production exists
-        version_row = self.registry.domains.get_version(tenant_id, domain.id, number)
         resource = names.concept_name(tenant, concept.id)
-        operation, _ = self.registry.operations.create(
-            tenant_id,
-            kind=CREATE_CONCEPT,
-            target=resource,
-            request_id=request.request_id or None,
-            progress_total=steps,
-            actor=principal.actor,
-        )
+        try:
+            # The photo is kept under the subject's consent so that the concept can be
+            # re-personalized (a new domain model version); ending the consent, erasing the
+            # subject or deleting the concept or tenant erases it.
+            self._keep_source_image(request, tenant_id, concept, extension, principal.actor)
+            number = explicit or version_for(concept.id, state.live)
+            assert number is not None  # production exists
+            version_row = self.registry.domains.get_version(tenant_id, domain.id, number)
+            operation, created = self.registry.operations.create(
+                tenant_id,
+                kind=CREATE_CONCEPT,
+                target=resource,
+                request_id=request.request_id or None,
+                progress_total=steps,
+                actor=principal.actor,
+            )
+            if not created:  # a concurrent retry with the same request_id got there first
+                if operation.kind != CREATE_CONCEPT:
+                    raise failed_precondition(
+                        "REQUEST_ID_REUSED", "request_id used for another call"
+                    )
+                self._discard(tenant_id, concept.id, principal.actor)
+                return None, self.operations.message(operation, tenant)
+        except Exception:
+            self._discard(tenant_id, concept.id, principal.actor)
+            raise
         job = ConceptJob(
             tenant_id=tenant_id,
             operation_id=operation.id,
@@ -179,6 +208,35 @@ class ConceptServicer(concept_service_pb2_grpc.ConceptServiceServicer):
             actor=principal.actor,
         )
         return job, self.operations.message(operation, tenant)
+
+    def _keep_source_image(
+        self,
+        request: concept_service_pb2.CreateConceptRequest,
+        tenant_id: uuid.UUID,
+        concept: Concept,
+        extension: str,
+        actor: str,
+    ) -> None:
+        """Store the request's image as the concept's source image (blob first, row second)."""
+        try:
+            self.registry.concepts.add_source_image(
+                tenant_id,
+                subject_id=concept.subject_id,
+                consent_id=concept.consent_id,
+                concept_id=concept.id,
+                image=request.image,
+                extension=extension,
+                actor=actor,
+            )
+        except BlobStoreError:
+            raise unavailable("could not store the image: the blob store is unavailable") from None
+
+    def _discard(self, tenant_id: uuid.UUID, concept_id: uuid.UUID, actor: str) -> None:
+        """Delete a concept this call made but did not start (its kept photo with it)."""
+        try:
+            self.registry.concepts.delete(tenant_id, concept_id, actor=actor)
+        except Exception:
+            logger.exception("could not delete the half-made concept %s", concept_id)
 
     def _concept(self, name: str) -> tuple[str, uuid.UUID, Concept]:
         parts = names.parse("concept", name, "name")
