@@ -63,7 +63,7 @@ def test_request_ids_are_per_tenant(backend: RegistryBackend) -> None:
         registry.operations.get(globex.id, a.id)
 
 
-def test_stale_running_operations_fail(backend: RegistryBackend) -> None:
+def test_stale_running_and_never_started_operations_fail(backend: RegistryBackend) -> None:
     tenant = backend.registry.tenants.create(name="acme", actor=ADMIN)
     live = backend.registry.operations
     stale_op, _ = live.create(tenant.id, kind="k", actor=ADMIN)
@@ -74,7 +74,11 @@ def test_stale_running_operations_fail(backend: RegistryBackend) -> None:
     later = OperationService(backend.engine, clock=lambda: utcnow() + timedelta(minutes=10))
     failed = later.fail_stale(max_silence=timedelta(minutes=5))
 
-    assert [op.id for op in failed] == [stale_op.id]
-    after = live.get(tenant.id, stale_op.id)
-    assert after.status == OperationStatus.FAILED and after.error is not None
-    assert live.get(tenant.id, pending_op.id).status == OperationStatus.PENDING
+    # The running one went silent; the pending one's job never started (its gateway died).
+    assert {op.id for op in failed} == {stale_op.id, pending_op.id}
+    for operation_id in (stale_op.id, pending_op.id):
+        after = live.get(tenant.id, operation_id)
+        assert after.status == OperationStatus.FAILED and after.error is not None
+    fresh, _ = live.create(tenant.id, kind="k", actor=ADMIN)
+    assert live.fail_stale(max_silence=timedelta(minutes=5)) == []
+    assert live.get(tenant.id, fresh.id).status == OperationStatus.PENDING

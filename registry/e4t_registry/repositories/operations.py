@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from e4t_registry.errors import (
@@ -145,15 +146,25 @@ class OperationRepository(TenantScopedRepository[Operation]):
         return unfinished
 
     def fail_stale(self, *, now: datetime, max_silence: timedelta) -> list[Operation]:
-        """Fail RUNNING operations (of every tenant) whose heartbeat is older than `max_silence`.
+        """Fail RUNNING operations (of every tenant) whose heartbeat is older than `max_silence`,
+        and PENDING ones created longer ago than that (their job never started).
 
         A system job: the worker that owned them is presumed dead.
         """
+        cutoff = now - max_silence
         statement = (
             select(Operation)
             .where(
-                Operation.status == OperationStatus.RUNNING,
-                col(Operation.heartbeat_at) < now - max_silence,
+                sa.or_(
+                    sa.and_(
+                        col(Operation.status) == OperationStatus.RUNNING,
+                        col(Operation.heartbeat_at) < cutoff,
+                    ),
+                    sa.and_(
+                        col(Operation.status) == OperationStatus.PENDING,
+                        col(Operation.created_at) < cutoff,
+                    ),
+                )
             )
             .with_for_update(skip_locked=True)
         )
@@ -162,7 +173,10 @@ class OperationRepository(TenantScopedRepository[Operation]):
             operation.status = OperationStatus.FAILED
             operation.error = {
                 "code": "ABORTED",
-                "message": f"no heartbeat since {operation.heartbeat_at}; worker presumed lost",
+                "message": (
+                    f"no heartbeat since {operation.heartbeat_at or operation.created_at}; "
+                    "worker presumed lost"
+                ),
             }
             operation.finished_at = now
             self._save(operation, now)

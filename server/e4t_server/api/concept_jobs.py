@@ -16,14 +16,17 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ray.serve.handle import DeploymentResponseGenerator
 
 from e4t_registry.errors import ConsentRequiredError, RegistryError
+from e4t_registry.models import ConceptStatus, Operation
 from e4t_registry.registry import Registry
 from e4t_server.api.metrics import PERSONALIZATION
+from e4t_server.api.operations import CREATE_CONCEPT
 from e4t_server.serve.hosting import HostedVersion, ModelHosting
 
 logger = logging.getLogger("e4t.jobs")
@@ -79,6 +82,23 @@ class ConceptJobs:
         """Stop every job of a tenant (it was deleted); returns how many were running."""
         running = [op for op, tenant in self._tenants.items() if tenant == tenant_id]
         return sum(self.cancel(operation_id) for operation_id in running)
+
+    def discard_half_made(self, stale: Sequence[Operation]) -> int:
+        """Delete the concepts that stale creations left without a version (their gateway died
+        before the job could clean up); returns how many. Re-personalizations keep theirs."""
+        discarded = 0
+        for operation in stale:
+            if operation.kind != CREATE_CONCEPT:
+                continue
+            concept_id = uuid.UUID(operation.target.rsplit("/", 1)[-1])
+            try:
+                concept = self.registry.concepts.get(operation.tenant_id, concept_id)
+                if concept.status == ConceptStatus.PENDING:
+                    self.registry.concepts.delete(operation.tenant_id, concept_id, actor=JOB_ACTOR)
+                    discarded += 1
+            except RegistryError:
+                logger.warning("could not discard concept %s", concept_id)
+        return discarded
 
     async def drain(self) -> None:
         """Cancel every running job (at shutdown); each ends CANCELLED."""

@@ -203,3 +203,6 @@ class Gateway:
         if stale:
             OPERATIONS_FAILED_STALE.inc(len(stale))
             logger.warning("failed silent operations", extra={"count": len(stale)})
+            discarded = await asyncio.to_thread(self.jobs.discard_half_made, stale)
+            if discarded:
+                logger.warning("deleted half-made concepts", extra={"count": discarded})
