@@ -14,6 +14,7 @@ from e4t_registry.concepts import ConceptService
 from e4t_registry.consent import ConsentService
 from e4t_registry.db import create_registry_engine
 from e4t_registry.domains import DomainService
+from e4t_registry.idempotency import IdempotencyService
 from e4t_registry.keys import ApiKeyService
 from e4t_registry.migrate import upgrade_database
 from e4t_registry.models import utcnow
@@ -44,6 +45,7 @@ class Registry:
         self.consent = ConsentService(engine, blobs, clock=clock)
         self.concepts = ConceptService(engine, blobs, clock=clock)
         self.operations = OperationService(engine, clock=clock)
+        self.idempotency = IdempotencyService(engine, clock=clock)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Registry:

@@ -31,9 +31,12 @@ def _assert_migrations_round_trip(url: str) -> None:
     check_database(url)  # raises if the models and the migrated schema differ
     engine = sa.create_engine(url)
     try:
-        assert "concept" in sa.inspect(engine).get_table_names()
+        assert {"concept", "idempotency_record"} <= set(sa.inspect(engine).get_table_names())
         assert _audit_triggers(engine)
-        downgrade_database(url, "-1")  # the newest revision only
+        downgrade_database(url, "-1")  # the newest revision only: 0004
+        assert "idempotency_record" not in sa.inspect(engine).get_table_names()
+        assert _audit_triggers(engine)
+        downgrade_database(url, "-1")  # 0003
         assert _audit_triggers(engine) == set()
         downgrade_database(url, "0001")
         assert "state" not in _columns(engine, "tenant")

@@ -11,6 +11,7 @@ from e4t_registry.models.domains import (
     DomainModelVersion,
     DomainModelVersionBase,
 )
+from e4t_registry.models.idempotency import PLATFORM_SCOPE, IdempotencyRecord
 from e4t_registry.models.operations import Operation, OperationStatus
 from e4t_registry.models.subjects import (
     FACE_PERSONALIZATION,
@@ -26,6 +27,7 @@ __all__ = [
     "FACE_PERSONALIZATION",
     "GENESIS_HASH",
     "NAMING_CONVENTION",
+    "PLATFORM_SCOPE",
     "ApiKey",
     "AuditChainHead",
     "AuditEvent",
@@ -42,6 +44,7 @@ __all__ = [
     "DomainModelVersion",
     "DomainModelVersionBase",
     "ErasureRecord",
+    "IdempotencyRecord",
     "Operation",
     "OperationStatus",
     "Scope",

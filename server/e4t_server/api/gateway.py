@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ from e4t_server.api.concept_jobs import ConceptJobs
 from e4t_server.api.concepts import ConceptServicer
 from e4t_server.api.consents import ConsentServicer
 from e4t_server.api.domains import DomainServicer
-from e4t_server.api.idempotency import IdempotencyStore
+from e4t_server.api.idempotency import RETENTION_SECONDS, IdempotencyStore
 from e4t_server.api.images import ImageServicer
 from e4t_server.api.interceptor import GatewayInterceptor
 from e4t_server.api.limits import MAX_MESSAGE_BYTES
@@ -55,6 +56,7 @@ from e4t_server.api.tenants import ApiKeyServicer, TenantServicer
 from e4t_server.serve.hosting import ModelHosting
 
 logger = logging.getLogger("e4t.gateway")
+PRUNE_EVERY_SECONDS = 3600.0  # how often the sweep deletes expired idempotency records
 
 SERVICES = (
     tenant_service_pb2,
@@ -112,13 +114,16 @@ class Gateway:
         self.jobs = ConceptJobs(registry, hosting)
         self.health = health_aio.HealthServicer()
         self.server = grpc.aio.server(
-            interceptors=[GatewayInterceptor(registry.keys, IdempotencyStore())],
+            interceptors=[
+                GatewayInterceptor(registry.keys, IdempotencyStore(registry.idempotency))
+            ],
             options=[
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ],
         )
         self._sweeper: asyncio.Task[None] | None = None
+        self._pruned_at: float | None = None
         self.port = 0
         self._add_servicers()
 
@@ -195,6 +200,21 @@ class Gateway:
                 await self._fail_stale()
             except Exception:
                 logger.exception("stale-operation sweep failed")
+            try:
+                await self._prune_idempotency()
+            except Exception:
+                logger.exception("idempotency record prune failed")
+
+    async def _prune_idempotency(self) -> None:
+        """Delete idempotency records past their 24 hours, at most once an hour."""
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        cutoff = self.registry.clock() - timedelta(seconds=RETENTION_SECONDS)
+        pruned = await asyncio.to_thread(self.registry.idempotency.prune, cutoff)
+        if pruned:
+            logger.info("pruned idempotency records", extra={"count": pruned})
 
     async def _fail_stale(self) -> None:
         stale = await asyncio.to_thread(

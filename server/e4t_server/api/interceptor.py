@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from e4t_registry.errors import AuthenticationError, RegistryError
 from e4t_registry.keys import ApiKeyService, Principal
+from e4t_registry.models import PLATFORM_SCOPE
 from e4t_server.api.context import CallInfo, reset_call, set_call
 from e4t_server.api.errors import STATUS_DETAILS_KEY, ApiError, from_registry, internal
 from e4t_server.api.idempotency import IdempotencyStore
@@ -84,7 +85,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
                     run = lambda: behavior(request, context)  # noqa: E731
                     key_id = getattr(request, "request_id", "") if deduplicate else ""
                     if key_id:
-                        owner = str(principal.tenant_id or "platform")
+                        owner = str(principal.tenant_id or PLATFORM_SCOPE)
                         return await self.idempotency.run((owner, method, key_id), request, run)
                     return await run()
                 finally:
