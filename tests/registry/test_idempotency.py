@@ -6,6 +6,8 @@ import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from e4t_registry.idempotency import IdempotencyService
 from e4t_registry.models import PLATFORM_SCOPE, IdempotencyRecord
 from tests.registry.conftest import RegistryBackend, TenantWorld, make_world
@@ -98,3 +100,20 @@ def test_records_are_scoped(backend: RegistryBackend, world: TenantWorld) -> Non
         b"theirs",
         b"platform",
     ]
+
+
+def test_the_table_holds_neither_request_ids_nor_readable_responses(
+    backend: RegistryBackend,
+) -> None:
+    secret = b"e4t_0123456789abcdef_the-api-key-secret"
+    backend.registry.idempotency.remember("platform", METHOD, "req-secret", _digest("a"), secret)
+    with backend.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT request_id, response FROM idempotency_record"))
+        (request_id, stored), *others = rows.all()
+    assert others == []
+    assert "req-secret" not in request_id
+    assert b"api-key-secret" not in bytes(stored)
+    # Only the holder of the request id reads it back, and only for its own scope and method.
+    found = backend.registry.idempotency.find("platform", METHOD, "req-secret")
+    assert found is not None and found.response == secret
+    assert backend.registry.idempotency.find("platform", METHOD, "req-other") is None

@@ -18,7 +18,9 @@ class IdempotencyRecord(SQLModel, table=True):
 
     `scope` is the tenant's uuid as text, or "platform" for platform calls (never NULL: NULLs
     are distinct in UNIQUE constraints, so a NULL scope would not deduplicate). No foreign key:
-    records are pruned after 24 hours and "platform" names no tenant.
+    records are pruned after 24 hours and "platform" names no tenant. `request_id` holds a
+    sha256 of the request id and `response` the AES-GCM-sealed response (see
+    `e4t_registry.idempotency`): neither secrets nor identifiers are readable from the table.
     """
 
     __tablename__ = "idempotency_record"
@@ -32,5 +34,5 @@ class IdempotencyRecord(SQLModel, table=True):
     method: str = Field(max_length=200)
     request_id: str = Field(max_length=200)
     fingerprint: str = Field(max_length=64, description="sha256 hex of the serialized request")
-    response: bytes = Field(sa_type=sa.LargeBinary)
+    response: bytes = Field(sa_type=sa.LargeBinary, description="nonce + AES-GCM ciphertext")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
