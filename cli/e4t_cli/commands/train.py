@@ -130,7 +130,13 @@ def _train_on_ray(
     started = not ray.is_initialized()
     if started:
         try:
-            ray.init(address=None if address == "local" else address, include_dashboard=False)
+            # Worker and raylet logs would land on stdout, which carries only the result path;
+            # failures still surface as exceptions, progress through the bar.
+            ray.init(
+                address=None if address == "local" else address,
+                include_dashboard=False,
+                log_to_driver=False,
+            )
         except (ConnectionError, RuntimeError, ValueError) as error:
             reason = f"cannot reach the Ray cluster at {address}: {error}"
             raise fail(reason, ExitCode.CONNECTION) from None
