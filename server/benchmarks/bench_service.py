@@ -30,15 +30,12 @@ import json
 import math
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,7 +45,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import e4t
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.tiny import build_tiny_components, tiny_domain_config
-from e4t_server.service_demo import face_png, free_port, wait_until_serving
+from e4t_server.service_demo import embedded_service, face_png, free_port
 
 TENANT = "bench"
 DOMAIN = "faces"
@@ -124,38 +121,6 @@ def save_tiny_model(directory: Path) -> Path:
     model = DomainModel.from_components(build_tiny_components(seed=0), config, seed=0)
     model.save_pretrained(directory)
     return directory
-
-
-@contextmanager
-def running_service(home: Path, metrics_port: int) -> Iterator[str]:
-    """`python -m e4t_server.app` on the embedded default; yields its address, SIGTERM after."""
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("E4T_", "RAY_ADDRESS"))}
-    environ.update(
-        E4T_HOME=str(home),
-        E4T_GRPC_PORT=str(port),
-        E4T_METRICS_PORT=str(metrics_port),
-        RAY_AUTH_MODE="disabled",
-    )
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "serve.log").open("wb") as server_log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "e4t_server.app"],
-            env=environ,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            address = f"127.0.0.1:{port}"
-            wait_until_serving(address, server)
-            yield address
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
 
 def scrape_cache(metrics_port: int) -> dict[str, float]:
@@ -357,7 +322,7 @@ def main() -> None:
         metrics_port = free_port()
         log("starting e4t serve (SQLite + blob directory + in-process Ray)")
         serve_started = time.perf_counter()
-        with running_service(home / "e4t-home", metrics_port) as address:
+        with embedded_service(home / "e4t-home", metrics_port=metrics_port) as address:
             result["service_ready_s"] = round(time.perf_counter() - serve_started, 3)
             admin_secret = (home / "e4t-home" / "admin.key").read_text().strip()
             app_secret = asyncio.run(set_up(address, admin_secret, model_dir))

@@ -133,12 +133,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def embedded_service(home: Path) -> Iterator[str]:
-    """`e4t serve` on the embedded default under ``home``; yields its address, stops it after."""
+def embedded_service(home: Path, *, metrics_port: int = 0) -> Iterator[str]:
+    """`e4t serve` on the embedded default under ``home``; yields its address, stops it after.
+
+    ``metrics_port`` 0 turns the Prometheus endpoint off.
+    """
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("E4T_", "RAY_ADDRESS"))}
     environ.update(
-        E4T_HOME=str(home), E4T_GRPC_PORT=str(port), E4T_METRICS_PORT="0", RAY_AUTH_MODE="disabled"
+        E4T_HOME=str(home),
+        E4T_GRPC_PORT=str(port),
+        E4T_METRICS_PORT=str(metrics_port),
+        RAY_AUTH_MODE="disabled",
     )
     home.mkdir(parents=True, exist_ok=True)
     with (home / "serve.log").open("wb") as server_log:
