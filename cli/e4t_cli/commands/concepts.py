@@ -4,7 +4,7 @@ list, show, delete."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,15 +56,7 @@ def create(
     if not wait:
         emit(operation.snapshot, state.json_output)
         return
-    snapshot = wait_with_progress(operation, timeout=wait_timeout, description="personalizing")
-    if not snapshot.done:
-        raise fail(
-            f"{operation.name} is still {snapshot.state} (see `e4t concepts get`)",
-            ExitCode.CONNECTION,
-        )
-    if snapshot.error is not None:
-        message(f"[bold red]error:[/] {snapshot.error.message} (reason {snapshot.error.reason})")
-        raise typer.Exit(code=ExitCode.OPERATION_FAILED)
+    snapshot = _wait_for_success(operation, wait_timeout, "personalizing", "e4t concepts get")
     concept = state.client().concepts.get(snapshot.target)
     message(f"created {concept.name}")
     emit(concept, state.json_output)
@@ -142,17 +134,27 @@ def repersonalize(
     if not wait:
         emit(operation.snapshot, state.json_output)
         return
-    snapshot = wait_with_progress(operation, timeout=wait_timeout, description="re-personalizing")
+    snapshot = _wait_for_success(
+        operation, wait_timeout, "re-personalizing", "e4t concepts versions"
+    )
+    message(f"created {snapshot.result.name if snapshot.result else operation.snapshot.target}")
+    emit(snapshot.result, state.json_output)
+
+
+def _wait_for_success(
+    operation: e4t.Operation[Any], timeout: float | None, description: str, check_with: str
+) -> e4t.OperationSnapshot:
+    """Wait with a progress bar; the finished snapshot, or exit with the matching code."""
+    snapshot = wait_with_progress(operation, timeout=timeout, description=description)
     if not snapshot.done:
         raise fail(
-            f"{operation.name} is still {snapshot.state} (see `e4t concepts versions`)",
+            f"{operation.name} is still {snapshot.state} (see `{check_with}`)",
             ExitCode.CONNECTION,
         )
     if snapshot.error is not None:
         message(f"[bold red]error:[/] {snapshot.error.message} (reason {snapshot.error.reason})")
         raise typer.Exit(code=ExitCode.OPERATION_FAILED)
-    message(f"created {snapshot.result.name if snapshot.result else operation.snapshot.target}")
-    emit(snapshot.result, state.json_output)
+    return snapshot
 
 
 def _concept_domain(client: e4t.Client, concept: str, domain: str) -> str:
