@@ -3,6 +3,8 @@ checkpoints. The engine (torch) is imported only when the command runs."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -122,6 +124,15 @@ def _progress_bar() -> Progress:
 def _train_on_ray(
     address: str, init: Path, data: Path, output: Path, *, storage: Path, options: dict[str, Any]
 ) -> list[float]:
+    # Ray prints cluster warnings ("(raylet) WARNING ...") on the driver's stdout from its own
+    # threads; stdout carries only the result path, so everything Ray says goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_ray_training(address, init, data, output, storage=storage, options=options)
+
+
+def _run_ray_training(
+    address: str, init: Path, data: Path, output: Path, *, storage: Path, options: dict[str, Any]
+) -> list[float]:
     import ray
 
     from e4t_server.engine.ray_train import tune_domain_on_ray
@@ -130,8 +141,7 @@ def _train_on_ray(
     started = not ray.is_initialized()
     if started:
         try:
-            # Worker and raylet logs would land on stdout, which carries only the result path;
-            # failures still surface as exceptions, progress through the bar.
+            # Worker logs stay on the workers; failures surface as exceptions, progress in the bar.
             ray.init(
                 address=None if address == "local" else address,
                 include_dashboard=False,
