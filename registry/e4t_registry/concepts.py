@@ -227,8 +227,24 @@ class ConceptService:
         A source image blob that another row still references (the same photo kept for another
         concept) stays.
         """
+        concept = self._delete(tenant_id, concept_id, actor=actor, only_pending=False)
+        assert concept is not None  # only_pending=False always deletes
+        return concept
+
+    def discard_unfinished(
+        self, tenant_id: uuid.UUID, concept_id: uuid.UUID, *, actor: str
+    ) -> bool:
+        """Delete the concept like `delete` if no version ever landed (still PENDING), checked
+        under the concept's row lock so a version landing meanwhile keeps it; True if deleted."""
+        return self._delete(tenant_id, concept_id, actor=actor, only_pending=True) is not None
+
+    def _delete(
+        self, tenant_id: uuid.UUID, concept_id: uuid.UUID, *, actor: str, only_pending: bool
+    ) -> Concept | None:
         with UnitOfWork(self.engine) as uow:
             concept = uow.concepts.get(tenant_id, concept_id, for_update=True)
+            if only_pending and concept.status != ConceptStatus.PENDING:
+                return None
             versions = uow.concept_versions.list_for_concepts(tenant_id, [concept_id])
             images = uow.source_images.list_for_concept(tenant_id, concept_id)
             erasure = BlobErasure()

@@ -23,7 +23,7 @@ from typing import Any
 from ray.serve.handle import DeploymentResponseGenerator
 
 from e4t_registry.errors import ConsentRequiredError, RegistryError
-from e4t_registry.models import ConceptStatus, Operation
+from e4t_registry.models import Operation
 from e4t_registry.registry import Registry
 from e4t_server.api.metrics import PERSONALIZATION
 from e4t_server.api.operations import CREATE_CONCEPT
@@ -92,10 +92,10 @@ class ConceptJobs:
                 continue
             concept_id = uuid.UUID(operation.target.rsplit("/", 1)[-1])
             try:
-                concept = self.registry.concepts.get(operation.tenant_id, concept_id)
-                if concept.status == ConceptStatus.PENDING:
-                    self.registry.concepts.delete(operation.tenant_id, concept_id, actor=JOB_ACTOR)
-                    discarded += 1
+                concepts = self.registry.concepts
+                discarded += concepts.discard_unfinished(
+                    operation.tenant_id, concept_id, actor=JOB_ACTOR
+                )
             except RegistryError:
                 logger.warning("could not discard concept %s", concept_id)
         return discarded
