@@ -52,8 +52,7 @@ class ModelHosting:
         # Each replica holds one model and serves one request at a time (the engine lock):
         # replicas are how a version serves requests in parallel.
         self.replicas = replicas
-        self._handles: dict[str, DeploymentHandle] = {}
-        self._versions: dict[str, HostedVersion] = {}
+        self._apps: dict[str, tuple[HostedVersion, DeploymentHandle]] = {}  # by app name
         self._locks: dict[str, asyncio.Lock] = {}
         self._in_use: Counter[str] = Counter()
 
@@ -68,14 +67,12 @@ class ModelHosting:
 
     async def _handle(self, version: HostedVersion) -> DeploymentHandle:
         name = version.app_name
-        handle = self._handles.get(name)
-        if handle is not None:
-            return handle
+        if name in self._apps:
+            return self._apps[name][1]
         async with self._locks.setdefault(name, asyncio.Lock()):
-            if name not in self._handles:
-                self._handles[name] = await asyncio.to_thread(self._deploy, version)
-                self._versions[name] = version
-            return self._handles[name]
+            if name not in self._apps:
+                self._apps[name] = (version, await asyncio.to_thread(self._deploy, version))
+            return self._apps[name][1]
 
     def _deploy(self, version: HostedVersion) -> DeploymentHandle:
         logger.info("deploying domain model", extra={"app": version.app_name})
@@ -88,14 +85,13 @@ class ModelHosting:
     async def retire(self, tenant: str, domain: str, live: set[int]) -> list[str]:
         """Delete this domain's applications whose version is not in `live` (and not in use)."""
         retired = []
-        for name, hosted in list(self._versions.items()):
+        for name, (hosted, _) in list(self._apps.items()):
             if (hosted.tenant, hosted.domain) != (tenant, domain) or hosted.version in live:
                 continue
             if self._in_use[name] > 0:
                 continue  # the next retire() after it is released deletes it
             async with self._locks.setdefault(name, asyncio.Lock()):
-                self._handles.pop(name, None)
-                self._versions.pop(name, None)
+                self._apps.pop(name, None)
                 await asyncio.to_thread(serve.delete, name)
             retired.append(name)
             logger.info("retired domain model", extra={"app": name})
@@ -103,14 +99,13 @@ class ModelHosting:
 
     async def retire_all(self) -> list[str]:
         """Delete every application this gateway deployed (shutting down a whole stack)."""
-        names = sorted(self._handles)
+        names = sorted(self._apps)
         for name in names:
             async with self._locks.setdefault(name, asyncio.Lock()):
-                self._handles.pop(name, None)
-                self._versions.pop(name, None)
+                self._apps.pop(name, None)
                 await asyncio.to_thread(serve.delete, name)
         return names
 
     def deployed(self) -> set[str]:
         """Names of the applications this gateway has deployed and not retired."""
-        return set(self._handles)
+        return set(self._apps)
