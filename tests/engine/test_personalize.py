@@ -77,3 +77,17 @@ def test_two_images_give_two_concepts(domain_model: DomainModel, concept: Concep
 def test_bad_image_bytes_are_refused(domain_model: DomainModel) -> None:
     with pytest.raises(InvalidImageError):
         personalize(domain_model, b"not an image", steps=1)
+
+
+def test_zero_steps_keep_the_encoders_prediction_and_the_domain_offsets(
+    domain_model: DomainModel,
+) -> None:
+    image = synthetic_image(4)
+    artifact = personalize(domain_model, image, steps=0, seed=1)
+    assert artifact.metadata.steps == 0 and artifact.metadata.loss_curve == ()
+    for name, tensor in domain_model.offsets.lora_state_dict().items():
+        assert torch.equal(artifact.offsets[name], tensor.to(artifact.offsets[name].dtype))
+    tuned = personalize(domain_model, image, steps=3, seed=1, lr=PERSONALIZATION_LR)
+    assert not torch.equal(tuned.embedding, artifact.embedding)
+    with pytest.raises(ValueError, match="negative"):
+        personalize(domain_model, image, steps=-1)

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from e4t_server.engine.config import CONCEPT_MARKER
 from e4t_server.engine.images import load_image, mask_to_tensor, to_tensor
 from e4t_server.engine.training import TrainingBatch
 
@@ -18,17 +19,31 @@ MASKS_SUBDIR = "masks"
 
 
 class ImageDataset(Protocol):
-    """Indexable domain images as ``(image (3, H, W) in [-1, 1], mask (1, H, W) or None)``."""
+    """Indexable domain images as ``(image (3, H, W) in [-1, 1], mask (1, H, W) or None)``,
+    each with an optional caption (see :func:`check_caption`)."""
 
     def __len__(self) -> int: ...
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
+    def caption(self, index: int) -> str | None: ...
+
+
+def check_caption(caption: str, where: str) -> str:
+    """A training caption describes the picture's context around the concept, so it must hold
+    the ``{concept}`` marker (e.g. "a sketch of {concept}, blue background"): the encoder learns
+    to carry what the caption does not say."""
+    if CONCEPT_MARKER not in caption:
+        raise ValueError(f"caption of {where} lacks {CONCEPT_MARKER}: {caption[:80]!r}")
+    return caption
+
 
 class FolderDataset:
-    """Images in a folder; optional loss masks in ``<folder>/masks/<same stem>.png``.
+    """Images in a folder; optional loss masks in ``<folder>/masks/<same stem>.png`` and optional
+    captions in ``<folder>/<same stem>.txt``.
 
-    Either every image has a mask or none has (a batch cannot mix masked and unmasked samples).
+    Either every image has a mask or none has (a batch cannot mix masked and unmasked samples);
+    images without a caption file are trained with the domain's prompt templates.
     """
 
     def __init__(self, directory: Path | str, resolution: int) -> None:
@@ -45,6 +60,7 @@ class FolderDataset:
             raise ValueError(f"some images in {directory} have masks and some do not")
         self.has_masks = all(present)
         self.resolution = resolution
+        self.captions = [_read_caption(p.with_suffix(".txt")) for p in self.paths]
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -56,26 +72,46 @@ class FolderDataset:
         with Image.open(self.mask_paths[index]) as mask:
             return image, mask_to_tensor(mask, self.resolution)
 
+    def caption(self, index: int) -> str | None:
+        return self.captions[index]
+
+
+def _read_caption(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return check_caption(path.read_text(encoding="utf-8").strip(), str(path))
+
 
 class InMemoryDataset:
-    """Domain images (and optional masks) already decoded, e.g. in a notebook or a test."""
+    """Domain images (and optional masks and captions) already decoded, e.g. in a notebook."""
 
     def __init__(
         self,
         images: Sequence[Image.Image],
         resolution: int,
         masks: Sequence[Image.Image] | None = None,
+        captions: Sequence[str] | None = None,
     ) -> None:
         if masks is not None and len(masks) != len(images):
             raise ValueError("give one mask per image")
+        if captions is not None and len(captions) != len(images):
+            raise ValueError("give one caption per image")
         self.images = [to_tensor(image, resolution) for image in images]
         self.masks = None if masks is None else [mask_to_tensor(m, resolution) for m in masks]
+        self.captions = (
+            None
+            if captions is None
+            else [check_caption(c, f"image {i}") for i, c in enumerate(captions)]
+        )
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         return self.images[index], None if self.masks is None else self.masks[index]
+
+    def caption(self, index: int) -> str | None:
+        return None if self.captions is None else self.captions[index]
 
 
 def random_flip(tensors: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
@@ -123,4 +159,9 @@ def random_batches(
             images.append(flipped[0])
             if mask is not None:
                 masks.append(flipped[1])
-        yield TrainingBatch(torch.stack(images), torch.stack(masks) if masks else None)
+        captions = tuple(dataset.caption(index) for index in indices)
+        yield TrainingBatch(
+            torch.stack(images),
+            torch.stack(masks) if masks else None,
+            captions if any(c is not None for c in captions) else None,
+        )

@@ -40,6 +40,9 @@ def personalize(
 ) -> ConceptArtifact:
     """Register the concept shown in ``image`` (bytes are validated with :func:`load_image`).
 
+    ``steps=0`` keeps the encoder's prediction with the domain offsets as they are (E4T's
+    "encoder only" concept: no tuning at all).
+
     ``steps``, ``lr`` and ``batch_size`` default to the domain config. ``created_at`` defaults
     to now; pass it to get byte-identical artifacts from identical runs.
 
@@ -50,8 +53,8 @@ def personalize(
     steps = config.personalization_steps if steps is None else steps
     lr = config.personalization_lr if lr is None else lr
     batch_size = config.personalization_batch_size if batch_size is None else batch_size
-    if steps < 1:
-        raise ValueError("personalization needs at least one step")
+    if steps < 0:
+        raise ValueError("personalization steps must not be negative")
     picture = (
         load_image(image, max_bytes=max_bytes, max_pixels=max_pixels)
         if isinstance(image, bytes)

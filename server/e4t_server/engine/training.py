@@ -30,10 +30,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainingBatch:
-    """Images in [-1, 1] ``(B, 3, H, W)`` and optional loss masks in [0, 1] ``(B, 1, H, W)``."""
+    """Images in [-1, 1] ``(B, 3, H, W)``, optional loss masks in [0, 1] ``(B, 1, H, W)`` and
+    optional per-image captions (each with ``{concept}``; ``None`` entries, or no captions at
+    all, get a random prompt template)."""
 
     images: torch.Tensor
     masks: torch.Tensor | None = None
+    captions: tuple[str | None, ...] | None = None
 
 
 class TrainableOutput(NamedTuple):
@@ -86,14 +89,26 @@ class E4TTrainable(nn.Module):
 
 
 def sample_prompts(
-    model: DomainModel, batch_size: int, generator: torch.Generator
+    model: DomainModel,
+    batch_size: int,
+    generator: torch.Generator,
+    captions: tuple[str | None, ...] | None = None,
 ) -> TokenizedPrompts:
-    """One prompt template per sample, drawn with ``generator``, placeholder filled in."""
+    """One prompt per sample, placeholder filled in: the sample's caption where it has one, else
+    a prompt template drawn with ``generator`` (drawn for every sample, so captions do not shift
+    the random stream)."""
     templates = model.config.prompt_templates
     picks = torch.randint(len(templates), (batch_size,), generator=generator).tolist()
+    chosen = [templates[i] for i in picks]
+    if captions is not None:
+        if len(captions) != batch_size:
+            raise ValueError(f"{len(captions)} captions for a batch of {batch_size}")
+        chosen = [
+            template if text is None else text
+            for template, text in zip(chosen, captions, strict=True)
+        ]
     placeholder = model.config.placeholder_token
-    prompts = [templates[i].replace(CONCEPT_MARKER, placeholder) for i in picks]
-    return model.prompt_encoder.tokenize(prompts)
+    return model.prompt_encoder.tokenize([p.replace(CONCEPT_MARKER, placeholder) for p in chosen])
 
 
 def denoising_loss(
@@ -115,7 +130,7 @@ def denoising_loss(
     num_train_timesteps = base.scheduler.config["num_train_timesteps"]
     timesteps = torch.randint(num_train_timesteps, (batch_size,), generator=generator).to(device)
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
-    prompts = sample_prompts(model, batch_size, generator).to(device)
+    prompts = sample_prompts(model, batch_size, generator, batch.captions).to(device)
 
     output = trainable(
         images, noisy_latents, timesteps, prompts.input_ids, prompts.placeholder_mask
