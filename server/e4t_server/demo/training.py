@@ -16,6 +16,19 @@ from e4t_server.demo.imaging import augment, to_tensor
 LossFn = Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]], torch.Tensor]
 
 
+def log_progress(stage: str, step: int, total: int, loss: float, started: float) -> None:
+    """Print one progress line to stderr about fifty times per stage (and at its last step)."""
+    if step % max(1, total // 50) and step != total:
+        return
+    elapsed = time.perf_counter() - started
+    print(
+        f"{stage} step {step}/{total} ({100 * step / total:.0f}%) loss {loss:.4f} "
+        f"elapsed {elapsed:.0f}s eta {elapsed / step * (total - step):.0f}s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def fit(
     net: nn.Module,
     images: np.ndarray,

@@ -1,0 +1,383 @@
+"""Train the demo domain's base text-to-image model from scratch, the way SD was built.
+
+    python -m e4t_server.demo.train_base --out data/face-base --seed 0
+
+1. render ``--identities`` × ``--images-per-identity`` pictures of the ``train`` split (32×32);
+2. pretrain a mini CLIP contrastively on (picture, caption) pairs;
+3. train the VAE (reconstruction + a small KL term) and fix its latent scaling factor;
+4. train the UNet on VAE latents, conditioned on the frozen CLIP text tower (ε-prediction, 10 %
+   empty captions for classifier-free guidance, EMA weights).
+
+Writes a stock diffusers Stable Diffusion directory (``stable-diffusion/``), the CLIP vision
+tower (``clip-vision/``) and ``base_training.json`` (settings, losses, wall time per stage).
+Everything is seeded; progress goes to stderr.
+
+``--continue-from DIR`` trains the UNet of an earlier run's output for ``--unet-steps`` more
+steps (a fresh warm-up and cosine cycle; CLIP and VAE are kept) and records both runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from e4t_server.demo.base_model import RESOLUTION, build_towers, split_clip
+from e4t_server.demo.captions import DEMO_WORDS, training_caption
+from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.training import log_progress
+from e4t_server.engine.components import (
+    BaseComponents,
+    ClipPreprocessing,
+    default_scheduler,
+    stable_diffusion_pipeline,
+)
+from e4t_server.engine.domain_model import load_base_components
+from e4t_server.engine.tokenizer import build_offline_tokenizer
+
+SD_DIR = "stable-diffusion"
+VISION_DIR = "clip-vision"
+REPORT_FILE = "base_training.json"
+
+
+@dataclass(frozen=True)
+class BaseTrainingSettings:
+    """Every knob of one run (saved in the report)."""
+
+    seed: int = 0
+    identities: int = 3000
+    images_per_identity: int = 4
+    clip_steps: int = 500
+    clip_batch: int = 64
+    clip_lr: float = 1e-3
+    vae_steps: int = 800
+    vae_batch: int = 32
+    vae_lr: float = 1e-3
+    vae_kl_weight: float = 1e-6
+    unet_steps: int = 3000
+    unet_batch: int = 32
+    unet_lr: float = 5e-4
+    ema_decay: float = 0.998
+    empty_caption_rate: float = 0.1
+
+
+class Pictures:
+    """The rendered training pictures as a [-1, 1] tensor plus their factors."""
+
+    def __init__(self, settings: BaseTrainingSettings, workers: int) -> None:
+        seeds = split_seeds("train", settings.identities)
+        samples = render_samples(
+            seeds,
+            images_per_identity=settings.images_per_identity,
+            seed=settings.seed,
+            size=RESOLUTION,
+            workers=workers,
+        )
+        self.images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        self.identities = [
+            identity for identity in samples.identities for _ in range(settings.images_per_identity)
+        ]
+        self.nuisances = samples.nuisances
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def batches(
+        self, size: int, generator: torch.Generator, rng: np.random.Generator, empty_rate: float
+    ) -> Iterator[tuple[torch.Tensor, list[str]]]:
+        """Endless random batches of (flipped) pictures and freshly drawn captions."""
+        while True:
+            index = torch.randint(len(self), (size,), generator=generator)
+            images = self.images[index]
+            flip = torch.rand(size, generator=generator) < 0.5
+            images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+            captions = [
+                ""
+                if rng.random() < empty_rate
+                else training_caption(
+                    self.identities[i], self.nuisances[i], rng, keep=float(rng.random())
+                )
+                for i in index.tolist()
+            ]
+            yield images, captions
+
+
+def _optimizer(
+    parameters: Iterator[nn.Parameter], lr: float, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.05
+    )
+    return optimizer, schedule
+
+
+def _step(
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+) -> float:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    return float(loss.detach())
+
+
+def _tokens(tokenizer: object, captions: list[str]) -> torch.Tensor:
+    return tokenizer(  # type: ignore[operator]
+        captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt"
+    ).input_ids
+
+
+def train_clip(clip: nn.Module, tokenizer: object, data: Iterator, steps: int, lr: float) -> float:
+    """Contrastive pretraining; returns the mean loss of the last 50 steps."""
+    preprocessing = ClipPreprocessing(size=RESOLUTION)
+    optimizer, schedule = _optimizer(clip.parameters(), lr, steps)
+    clip.train()
+    losses, started = [], time.perf_counter()
+    for step in range(1, steps + 1):
+        images, captions = next(data)
+        output = clip(
+            input_ids=_tokens(tokenizer, captions),
+            pixel_values=preprocessing(images),
+            return_loss=True,
+        )
+        losses.append(_step(output.loss, optimizer, schedule))
+        log_progress("clip", step, steps, losses[-1], started)
+    clip.eval()
+    return float(np.mean(losses[-50:]))
+
+
+def train_vae(vae: nn.Module, data: Iterator, steps: int, lr: float, kl_weight: float) -> float:
+    """Reconstruction (L1 + MSE) plus a small KL term; returns the last-50-step mean loss."""
+    optimizer, schedule = _optimizer(vae.parameters(), lr, steps)
+    vae.train()
+    losses, started = [], time.perf_counter()
+    for step in range(1, steps + 1):
+        images, _ = next(data)
+        posterior = vae.encode(images).latent_dist  # type: ignore[operator]
+        reconstruction = vae.decode(posterior.sample()).sample  # type: ignore[operator]
+        loss = (
+            F.l1_loss(reconstruction, images)
+            + F.mse_loss(reconstruction, images)
+            + kl_weight * posterior.kl().mean()
+        )
+        losses.append(_step(loss, optimizer, schedule))
+        log_progress("vae", step, steps, losses[-1], started)
+    vae.eval()
+    return float(np.mean(losses[-50:]))
+
+
+@torch.no_grad()
+def set_latent_scale(vae: nn.Module, images: torch.Tensor) -> float:
+    """Store 1/std of the latents as ``scaling_factor`` (what SD's 0.18215 is for its VAE)."""
+    latents = torch.cat(
+        [vae.encode(images[i : i + 256]).latent_dist.mean for i in range(0, len(images), 256)]  # type: ignore[operator]
+    )
+    scale = float(1.0 / latents.std())
+    vae.register_to_config(scaling_factor=scale)  # type: ignore[operator]
+    return scale
+
+
+def train_unet(
+    unet: nn.Module,
+    ema: nn.Module,
+    vae: nn.Module,
+    text_encoder: nn.Module,
+    tokenizer: object,
+    data: Iterator,
+    settings: BaseTrainingSettings,
+    generator: torch.Generator,
+) -> float:
+    """ε-prediction on VAE latents; ``ema`` tracks the weights. Returns the last-50 mean loss."""
+    scheduler = default_scheduler()
+    steps = settings.unet_steps
+    optimizer, schedule = _optimizer(unet.parameters(), settings.unet_lr, steps)
+    scale = vae.config["scaling_factor"]  # type: ignore[index]
+    unet.train()
+    losses, started = [], time.perf_counter()
+    for step in range(1, steps + 1):
+        images, captions = next(data)
+        with torch.no_grad():
+            latents = vae.encode(images).latent_dist.sample(generator) * scale  # type: ignore[operator]
+            context = text_encoder(_tokens(tokenizer, captions))[0]
+        noise = torch.randn(latents.shape, generator=generator)
+        timesteps = torch.randint(scheduler.config["num_train_timesteps"], (len(latents),))
+        noisy = scheduler.add_noise(latents, noise, timesteps)  # type: ignore[arg-type]
+        loss = F.mse_loss(unet(noisy, timesteps, context).sample, noise)
+        losses.append(_step(loss, optimizer, schedule))
+        with torch.no_grad():
+            decay = min(settings.ema_decay, (1 + step) / (10 + step))
+            for average, current in zip(ema.parameters(), unet.parameters(), strict=True):
+                average.lerp_(current, 1 - decay)
+        log_progress("unet", step, steps, losses[-1], started)
+    unet.eval()
+    return float(np.mean(losses[-50:]))
+
+
+def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> dict[str, object]:
+    """Run all stages and write the model and report into ``out``; returns the report."""
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    pictures = Pictures(settings, workers)
+    times["render_s"] = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tokenizer_dir:
+        tokenizer = build_offline_tokenizer(Path(tokenizer_dir), DEMO_WORDS)
+    towers = build_towers(tokenizer, settings.seed)
+
+    def batches(size: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
+        return pictures.batches(size, generator, rng, settings.empty_caption_rate)
+
+    stage = time.perf_counter()
+    clip_loss = train_clip(
+        towers.clip, tokenizer, batches(settings.clip_batch), settings.clip_steps, settings.clip_lr
+    )
+    times["clip_s"] = time.perf_counter() - stage
+    text_encoder, image_encoder = split_clip(towers.clip)
+    stage = time.perf_counter()
+    vae_loss = train_vae(
+        towers.vae,
+        batches(settings.vae_batch),
+        settings.vae_steps,
+        settings.vae_lr,
+        settings.vae_kl_weight,
+    )
+    latent_scale = set_latent_scale(towers.vae, pictures.images[:2048])
+    times["vae_s"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    ema = build_towers(tokenizer, settings.seed).unet
+    ema.load_state_dict(towers.unet.state_dict())
+    unet_loss = train_unet(
+        towers.unet,
+        ema,
+        towers.vae,
+        text_encoder.eval(),
+        tokenizer,
+        batches(settings.unet_batch),
+        settings,
+        generator,
+    )
+    times["unet_s"] = time.perf_counter() - stage
+    base = BaseComponents(
+        unet=ema,
+        vae=towers.vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=default_scheduler(),
+        image_encoder=image_encoder,
+        image_preprocessing=ClipPreprocessing(size=RESOLUTION),
+    )
+    stable_diffusion_pipeline(base).save_pretrained(out / SD_DIR, safe_serialization=True)
+    base.image_encoder.save_pretrained(out / VISION_DIR, safe_serialization=True)
+    base.image_preprocessing.save(out / VISION_DIR)
+    times["total_s"] = time.perf_counter() - started
+    report: dict[str, object] = {
+        "settings": asdict(settings),
+        "pictures": len(pictures),
+        "final_losses": {"clip": clip_loss, "vae": vae_loss, "unet": unet_loss},
+        "vae_scaling_factor": latent_scale,
+        "wall_time": {name: round(value, 1) for name, value in times.items()},
+        "threads": torch.get_num_threads(),
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def continue_base(
+    previous: Path, out: Path, settings: BaseTrainingSettings, workers: int = 2
+) -> dict[str, object]:
+    """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    earlier = json.loads((previous / REPORT_FILE).read_text(encoding="utf-8"))
+    torch.manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    started = time.perf_counter()
+    pictures = Pictures(settings, workers)
+    base = load_base_components(previous / SD_DIR, previous / VISION_DIR)
+    unet = base.unet.requires_grad_(True)
+    ema = build_towers(base.tokenizer, settings.seed).unet
+    ema.load_state_dict(unet.state_dict())
+    stage = time.perf_counter()
+    unet_loss = train_unet(
+        unet,
+        ema,
+        base.vae,
+        base.text_encoder,
+        base.tokenizer,
+        pictures.batches(settings.unet_batch, generator, rng, settings.empty_caption_rate),
+        settings,
+        generator,
+    )
+    base.unet = ema.eval().requires_grad_(False)
+    stable_diffusion_pipeline(base).save_pretrained(out / SD_DIR, safe_serialization=True)
+    base.image_encoder.save_pretrained(out / VISION_DIR, safe_serialization=True)
+    base.image_preprocessing.save(out / VISION_DIR)
+    report: dict[str, object] = {
+        "continued_from": earlier,
+        "settings": asdict(settings),
+        "pictures": len(pictures),
+        "final_losses": {"unet": unet_loss},
+        "wall_time": {
+            "unet_s": round(time.perf_counter() - stage, 1),
+            "total_s": round(time.perf_counter() - started, 1),
+        },
+        "threads": torch.get_num_threads(),
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def main() -> None:
+    """Command-line entry point."""
+    defaults = BaseTrainingSettings()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--identities", type=int, default=defaults.identities)
+    parser.add_argument("--clip-steps", type=int, default=defaults.clip_steps)
+    parser.add_argument("--vae-steps", type=int, default=defaults.vae_steps)
+    parser.add_argument("--unet-steps", type=int, default=defaults.unet_steps)
+    parser.add_argument("--unet-lr", type=float, default=defaults.unet_lr)
+    parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    settings = BaseTrainingSettings(
+        seed=args.seed,
+        identities=args.identities,
+        clip_steps=args.clip_steps,
+        vae_steps=args.vae_steps,
+        unet_steps=args.unet_steps,
+        unet_lr=args.unet_lr,
+    )
+    workers = max(1, min(2, args.threads))
+    report = (
+        continue_base(args.continue_from, args.out, settings, workers)
+        if args.continue_from
+        else train_base(args.out, settings, workers)
+    )
+    print(json.dumps(report["wall_time"]))
+    print(f"wrote {args.out / SD_DIR} and {args.out / VISION_DIR}")
+    if not math.isfinite(float(report["final_losses"]["unet"])):  # type: ignore[index]
+        raise SystemExit("the UNet loss diverged")
+
+
+if __name__ == "__main__":
+    main()
