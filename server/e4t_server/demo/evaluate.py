@@ -1,0 +1,281 @@
+"""The paper's comparison in miniature: E4T vs. Textual Inversion and LoRA on held-out faces.
+
+    python -m e4t_server.demo.evaluate --model server/e4t_server/demo/weights/face-domain \\
+        --out docs/demo-eval
+
+For each of ``--identities`` held-out identities (never seen by any training), one input photo
+is rendered; every method turns it into a concept, and the engine generates
+``--samples`` images for each of four prompts that ask for a different style, background and
+lighting than the input's. Per method: identity similarity of each generation to the input
+(:class:`IdentityMetric`), prompt adherence (:class:`ContextMetric`), wall time per concept and
+bytes stored per concept. A "true render" row (the identity drawn by the renderer in the
+prompt's context) shows what the identity metric gives a perfect generator.
+
+Results are appended to ``results.jsonl`` one (method, identity) at a time, so a stopped run
+resumes where it was; ``summary.json``, ``summary.md`` and ``figure.png`` are rewritten at
+the end from all rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from e4t_server.demo.base_model import RESOLUTION
+from e4t_server.demo.baselines import class_word_concept, lora_dreambooth, textual_inversion
+from e4t_server.demo.context import ContextMetric
+from e4t_server.demo.dataset import split_seeds
+from e4t_server.demo.faces import caption, identity_from_seed, nuisance_from_seed, render
+from e4t_server.demo.identity import IdentityMetric
+from e4t_server.engine.artifact import ConceptArtifact
+from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.generate import Engine
+from e4t_server.engine.personalize import personalize
+
+RESULTS_FILE = "results.jsonl"
+PROMPT_CONTEXTS: tuple[tuple[str, str, str], ...] = (
+    ("photo", "blue", "bright"),
+    ("sketch", "yellow", "warm"),
+    ("pop-art", "green", "cool"),
+    ("cartoon", "purple", "dim"),
+)
+"""(style, background, lighting) of the evaluation prompts."""
+TRUE_RENDER = "true render (upper reference)"
+CLASS_WORD = "class word only"
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Every knob of one evaluation (saved in the summary)."""
+
+    identities: int = 50
+    samples: int = 2
+    generation_steps: int = 25
+    guidance_scale: float = 5.0
+    short_steps: int = 15
+    long_steps: int = 200
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class MadeConcept:
+    """A method's concept for one input, the seconds it took and the bytes it stores."""
+
+    artifact: ConceptArtifact
+    seconds: float
+    stored_bytes: int
+
+
+Method = Callable[[DomainModel, Image.Image, int], MadeConcept]
+
+
+def _e4t(steps: int) -> Method:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
+        started = time.perf_counter()
+        artifact = personalize(model, image, steps=steps, seed=seed)
+        return MadeConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
+
+    return make
+
+
+def _baseline(train: Callable[..., object], steps: int) -> Method:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
+        made = train(model, image, steps=steps, seed=seed)
+        return MadeConcept(made.artifact, made.seconds, made.stored_bytes)  # type: ignore[attr-defined]
+
+    return make
+
+
+def _class_word(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
+    return MadeConcept(class_word_concept(model), 0.0, 0)
+
+
+def methods(settings: EvaluationSettings) -> dict[str, Method]:
+    """Every compared method by its table name, in table order."""
+    short, long = settings.short_steps, settings.long_steps
+    return {
+        CLASS_WORD: _class_word,
+        "E4T encoder only (0 steps)": _e4t(0),
+        "E4T + 5 steps": _e4t(5),
+        f"E4T + {short} steps": _e4t(short),
+        f"Textual Inversion, {short} steps": _baseline(textual_inversion, short),
+        f"LoRA-DreamBooth, {short} steps": _baseline(lora_dreambooth, short),
+        f"Textual Inversion, {long} steps": _baseline(textual_inversion, long),
+        f"LoRA-DreamBooth, {long} steps": _baseline(lora_dreambooth, long),
+    }
+
+
+def input_photo(identity_seed: int, size: int = RESOLUTION) -> Image.Image:
+    """The one picture a concept is made from: a photo-style render in random conditions."""
+    nuisance = nuisance_from_seed(identity_seed, style="photo")
+    return render(identity_from_seed(identity_seed), nuisance, size)[0]
+
+
+def prompt_for(context: tuple[str, str, str], phrase: str) -> str:
+    """The evaluation prompt for a context, with ``phrase`` where the person goes."""
+    style, background, lighting = context
+    nuisance = nuisance_from_seed(0, style=style, background=background, lighting=lighting)
+    return caption(nuisance, placeholder=phrase)
+
+
+class Evaluator:
+    """Scores generations of one method for one identity."""
+
+    def __init__(self, model: DomainModel, settings: EvaluationSettings) -> None:
+        self.model = model
+        self.engine = Engine(model, cache_size=2)
+        self.settings = settings
+        self.identity = IdentityMetric.load()
+        self.context = ContextMetric.load()
+
+    def generations(
+        self, artifact: ConceptArtifact, phrase: str, seed: int
+    ) -> list[list[Image.Image]]:
+        """``samples`` images per evaluation prompt."""
+        return [
+            self.engine.generate(
+                prompt_for(context, phrase),
+                concept=artifact,
+                steps=self.settings.generation_steps,
+                guidance_scale=self.settings.guidance_scale,
+                seed=seed + index,
+                num_images=self.settings.samples,
+            )
+            for index, context in enumerate(PROMPT_CONTEXTS)
+        ]
+
+    def true_renders(self, identity_seed: int) -> list[list[Image.Image]]:
+        """The renderer's own pictures of the identity in each prompt's context."""
+        identity = identity_from_seed(identity_seed)
+        return [
+            [
+                render(
+                    identity,
+                    nuisance_from_seed(
+                        identity_seed * 100 + sample,
+                        style=style,
+                        background=background,
+                        lighting=lighting,
+                    ),
+                    RESOLUTION,
+                )[0]
+                for sample in range(self.settings.samples)
+            ]
+            for style, background, lighting in PROMPT_CONTEXTS
+        ]
+
+    def score(self, source: Image.Image, images: list[list[Image.Image]]) -> dict[str, float]:
+        """Mean identity similarity to ``source`` and adherence per context factor."""
+        flat = [image for group in images for image in group]
+        similarity = self.identity.pairwise_similarity([source] * len(flat), flat)
+        adherence: dict[str, list[bool]] = {"background": [], "style": [], "lighting": []}
+        for (style, background, lighting), group in zip(PROMPT_CONTEXTS, images, strict=True):
+            for image in group:
+                found = self.context.adherence(
+                    image, background=background, style=style, lighting=lighting
+                )
+                for name, present in found.items():
+                    adherence[name].append(bool(present))
+        scores = {"identity": float(np.mean(similarity))}
+        scores.update({name: float(np.mean(values)) for name, values in adherence.items()})
+        return scores
+
+
+def _done(results: Path) -> set[tuple[str, int]]:
+    if not results.is_file():
+        return set()
+    rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    return {(row["method"], row["identity_seed"]) for row in rows}
+
+
+FIGURE_IDENTITIES = 4
+
+
+def figure_image_name(identity_seed: int, method_index: int, prompt_index: int) -> str:
+    """File of the first sample of one method (0 = true render) for one prompt."""
+    return f"gen_{identity_seed}_m{method_index}_p{prompt_index}.png"
+
+
+def evaluate(model_dir: Path, out: Path, settings: EvaluationSettings) -> Path:
+    """Run (or resume) the evaluation; returns the results file."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / RESULTS_FILE
+    done = _done(results)
+    model = DomainModel.from_pretrained(model_dir)
+    evaluator = Evaluator(model, settings)
+    table = methods(settings)
+    seeds = split_seeds("heldout", settings.identities)
+    started = time.perf_counter()
+    for position, identity_seed in enumerate(seeds):
+        source = input_photo(identity_seed)
+        keep_images = position < FIGURE_IDENTITIES
+        if keep_images:
+            source.save(out / f"input_{identity_seed}.png")
+        for method_index, name in enumerate([TRUE_RENDER, *table]):
+            if (name, identity_seed) in done:
+                continue
+            if name == TRUE_RENDER:
+                made, images = None, evaluator.true_renders(identity_seed)
+            else:
+                made = table[name](model, source, settings.seed)
+                phrase = "a {concept}" if name == CLASS_WORD else "{concept}"
+                images = evaluator.generations(made.artifact, phrase, settings.seed)
+            row = {
+                "method": name,
+                "identity_seed": identity_seed,
+                "seconds": 0.0 if made is None else made.seconds,
+                "stored_bytes": 0 if made is None else made.stored_bytes,
+                **evaluator.score(source, images),
+            }
+            with results.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+            if keep_images:
+                for prompt_index, group in enumerate(images):
+                    group[0].save(
+                        out / figure_image_name(identity_seed, method_index, prompt_index)
+                    )
+        elapsed = time.perf_counter() - started
+        print(
+            f"identity {position + 1}/{len(seeds)} elapsed {elapsed:.0f}s "
+            f"eta {elapsed / (position + 1) * (len(seeds) - position - 1):.0f}s",
+            flush=True,
+        )
+    return results
+
+
+def main() -> None:
+    """Command-line entry point."""
+    defaults = EvaluationSettings()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="a domain model directory")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--identities", type=int, default=defaults.identities)
+    parser.add_argument("--samples", type=int, default=defaults.samples)
+    parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
+    parser.add_argument("--long-steps", type=int, default=defaults.long_steps)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    settings = EvaluationSettings(
+        identities=args.identities,
+        samples=args.samples,
+        guidance_scale=args.guidance_scale,
+        long_steps=args.long_steps,
+    )
+    (args.out).mkdir(parents=True, exist_ok=True)
+    (args.out / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
+    evaluate(args.model, args.out, settings)
+    print(f"results in {args.out / RESULTS_FILE}")
+
+
+if __name__ == "__main__":
+    main()

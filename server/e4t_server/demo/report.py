@@ -1,0 +1,138 @@
+"""Summarize an evaluation run: a Markdown table, ``summary.json`` and a PNG figure.
+
+    python -m e4t_server.demo.report --run docs/demo-eval
+
+Every number is a mean over identities (each identity's score is itself the mean over its
+prompts and samples); ± is the 95 % confidence half-width over identities (1.96 · sd / √n).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from e4t_server.demo.evaluate import (
+    FIGURE_IDENTITIES,
+    PROMPT_CONTEXTS,
+    RESULTS_FILE,
+    TRUE_RENDER,
+    EvaluationSettings,
+    figure_image_name,
+    methods,
+)
+
+SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
+FIGURE_PROMPTS = (0, 2)
+CELL = 64
+
+
+def summarize(rows: list[dict[str, object]], order: list[str]) -> list[dict[str, object]]:
+    """One summary row per method, in ``order``."""
+    by_method: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        by_method[str(row["method"])].append(row)
+    summary = []
+    for name in order:
+        group = by_method.get(name, [])
+        if not group:
+            continue
+        entry: dict[str, object] = {"method": name, "identities": len(group)}
+        for score in SCORES:
+            values = np.array([float(row[score]) for row in group])  # type: ignore[arg-type]
+            entry[score] = float(values.mean())
+            entry[f"{score}_ci95"] = float(1.96 * values.std(ddof=1) / math.sqrt(len(values)))
+        summary.append(entry)
+    return summary
+
+
+def markdown_table(summary: list[dict[str, object]]) -> str:
+    """The summary as a Markdown table."""
+    lines = [
+        "| method | identity similarity ↑ | background | style | lighting "
+        "| s / concept | bytes / concept |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in summary:
+        lines.append(
+            f"| {entry['method']} | {entry['identity']:.3f} ± {entry['identity_ci95']:.3f} "
+            f"| {entry['background']:.2f} | {entry['style']:.2f} | {entry['lighting']:.2f} "
+            f"| {entry['seconds']:.1f} | {int(entry['stored_bytes']):,} |"  # type: ignore[call-overload]
+        )
+    return "\n".join(lines) + "\n"
+
+
+def figure(run: Path, order: list[str]) -> Image.Image:
+    """Rows: an identity × prompt; columns: the input, then each method's first sample."""
+    identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
+    identities = identities[:FIGURE_IDENTITIES]
+    columns = ["input", *order]
+    header = 28
+    canvas = Image.new(
+        "RGB", (CELL * len(columns), header + CELL * len(identities) * len(FIGURE_PROMPTS)), "white"
+    )
+    draw = ImageDraw.Draw(canvas)
+    for column, name in enumerate(columns):
+        label = name.replace("Textual Inversion", "TI").replace("LoRA-DreamBooth", "LoRA")
+        label = label.replace("true render (upper reference)", "true render")
+        for line, text in enumerate(_wrap(label, 11)[:2]):
+            draw.text((column * CELL + 2, 2 + 12 * line), text, fill="black")
+    row = 0
+    for identity_seed in identities:
+        source = Image.open(run / f"input_{identity_seed}.png").convert("RGB")
+        for prompt_index in FIGURE_PROMPTS:
+            top = header + row * CELL
+            canvas.paste(source.resize((CELL, CELL), Image.Resampling.NEAREST), (0, top))
+            for method_index in range(len(order)):
+                path = run / figure_image_name(identity_seed, method_index, prompt_index)
+                if path.is_file():
+                    image = Image.open(path).convert("RGB")
+                    canvas.paste(
+                        image.resize((CELL, CELL), Image.Resampling.NEAREST),
+                        ((method_index + 1) * CELL, top),
+                    )
+            row += 1
+    return canvas
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def write_report(run: Path) -> str:
+    """Write ``summary.json``, ``summary.md`` and ``figure.png`` into ``run``; returns the table."""
+    settings = EvaluationSettings(**json.loads((run / "settings.json").read_text()))
+    order = [TRUE_RENDER, *methods(settings)]
+    rows = [json.loads(line) for line in (run / RESULTS_FILE).read_text().splitlines()]
+    summary = summarize(rows, order)
+    (run / "summary.json").write_text(
+        json.dumps({"settings": settings.__dict__, "methods": summary}, indent=2) + "\n"
+    )
+    prompts = ", ".join(f"{s} / {b} background / {light}" for s, b, light in PROMPT_CONTEXTS)
+    table = markdown_table(summary)
+    (run / "summary.md").write_text(f"Prompts: {prompts}.\n\n{table}", encoding="utf-8")
+    figure(run, order).save(run / "figure.png")
+    return table
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, required=True, help="an evaluate --out directory")
+    args = parser.parse_args()
+    print(write_report(args.run))
+
+
+if __name__ == "__main__":
+    main()
