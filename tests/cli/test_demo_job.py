@@ -32,14 +32,16 @@ def test_demo_registers_a_concept_from_one_image_and_writes_pngs(tmp_path: Path)
     assert result.returncode == 0, result.stderr[-4000:]
 
     printed = [Path(line) for line in result.stdout.split()]
-    assert len(printed) == 6 and all(path.parent == out for path in printed)
-    for path in printed:
+    assert len(printed) == 9 and all(path.parent == out for path in printed)
+    assert printed[-1].name == "grid.png"
+    for path in printed[:-1]:
         with Image.open(path) as picture:
             assert picture.format == "PNG" and picture.size == (32, 32)
-    assert "UNTRAINED" in (out / "README.txt").read_text()
-    assert "UNTRAINED" in result.stderr
+    with Image.open(printed[-1]) as grid:
+        assert grid.size == (3 * 128, 4 * 128)
+    assert "from scratch" in (out / "README.txt").read_text()
     with Image.open(out / "input.png") as face:
-        assert face.size == (64, 64)
+        assert face.size == (32, 32)
     # Everything went through the service: its registry holds the concept and an intact audit
     # chain that recorded the consent and the concept.
     engine = create_registry_engine(f"sqlite:///{state / 'e4t-home' / 'registry.db'}")

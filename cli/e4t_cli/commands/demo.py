@@ -23,10 +23,10 @@ def demo(
 ) -> None:
     """Run the whole service embedded and personalize one face: consent, concept, images.
 
-    Starts `e4t serve` on the embedded default (SQLite, a blob directory, Ray in-process) with a
-    tiny, briefly domain-tuned model, registers a concept from one image through the SDK and
-    generates images of it from several prompts. The model's weights are untrained, so the
-    images show the pipeline working, not image quality.
+    Starts `e4t serve` on the embedded default (SQLite, a blob directory, Ray in-process) with
+    the shipped demo face-domain model (trained from scratch on procedural faces, 32x32),
+    registers a concept from one photo through the SDK and generates images of it from prompts
+    asking for other styles, backdrops and lighting, plus a grid of them all.
     """
     try:
         from e4t_server.service_demo import run_service_demo
