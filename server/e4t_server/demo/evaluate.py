@@ -32,6 +32,8 @@ from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.baselines import class_word_concept, lora_dreambooth, textual_inversion
+from e4t_server.demo.captions import CLASS_WORD as CLASS_WORD_TOKEN
+from e4t_server.demo.captions import described_face
 from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import caption, identity_from_seed, nuisance_from_seed, render
@@ -51,6 +53,7 @@ PROMPT_CONTEXTS: tuple[tuple[str, str, str], ...] = (
 """(style, background, lighting) of the evaluation prompts."""
 TRUE_RENDER = "true render (upper reference)"
 CLASS_WORD = "class word only"
+TRAIT_WORDS = "class word + every trait in words"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class EvaluationSettings:
     identities: int = 50
     samples: int = 2
     generation_steps: int = 25
-    guidance_scale: float = 5.0
+    guidance_scale: float = 7.5
     short_steps: int = 15
     long_steps: int = 200
     seed: int = 0
@@ -104,6 +107,7 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
     short, long = settings.short_steps, settings.long_steps
     return {
         CLASS_WORD: _class_word,
+        TRAIT_WORDS: _class_word,
         "E4T encoder only (0 steps)": _e4t(0),
         "E4T + 5 steps": _e4t(5),
         f"E4T + {short} steps": _e4t(short),
@@ -190,6 +194,17 @@ class Evaluator:
         return scores
 
 
+def _phrase(method: str, identity_seed: int) -> str:
+    """Where the person goes in a method's prompts. The trait-words row describes the person in
+    the base model's own caption words (what a text prompt alone can do, without any tuning)."""
+    if method == CLASS_WORD:
+        return "a {concept}"
+    if method == TRAIT_WORDS:
+        traits = described_face(identity_from_seed(identity_seed), np.random.default_rng(0), 1.0)
+        return traits.replace(f"a {CLASS_WORD_TOKEN}", "a {concept}", 1)
+    return "{concept}"
+
+
 def _done(results: Path) -> set[tuple[str, int]]:
     if not results.is_file():
         return set()
@@ -227,7 +242,7 @@ def evaluate(model_dir: Path, out: Path, settings: EvaluationSettings) -> Path:
                 made, images = None, evaluator.true_renders(identity_seed)
             else:
                 made = table[name](model, source, settings.seed)
-                phrase = "a {concept}" if name == CLASS_WORD else "{concept}"
+                phrase = _phrase(name, identity_seed)
                 images = evaluator.generations(made.artifact, phrase, settings.seed)
             row = {
                 "method": name,

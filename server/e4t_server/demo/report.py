@@ -2,8 +2,9 @@
 
     python -m e4t_server.demo.report --run docs/demo-eval
 
-Every number is a mean over identities (each identity's score is itself the mean over its
+Every score is a mean over identities (each identity's score is itself the mean over its
 prompts and samples); ± is the 95 % confidence half-width over identities (1.96 · sd / √n).
+Seconds per concept are the median over identities: robust to other work on a shared machine.
 """
 
 from __future__ import annotations
@@ -32,10 +33,20 @@ FIGURE_PROMPTS = (0, 2)
 CELL = 64
 
 
-def summarize(rows: list[dict[str, object]], order: list[str]) -> list[dict[str, object]]:
-    """One summary row per method, in ``order``."""
-    by_method: dict[str, list[dict[str, object]]] = defaultdict(list)
+def complete_rows(rows: list[dict[str, object]], order: list[str]) -> list[dict[str, object]]:
+    """Rows of the identities every method has finished (a stopped run leaves the last one
+    partly done), so each method is averaged over the same people."""
+    methods_of: dict[object, set[str]] = defaultdict(set)
     for row in rows:
+        methods_of[row["identity_seed"]].add(str(row["method"]))
+    complete = {seed for seed, names in methods_of.items() if names >= set(order)}
+    return [row for row in rows if row["identity_seed"] in complete]
+
+
+def summarize(rows: list[dict[str, object]], order: list[str]) -> list[dict[str, object]]:
+    """One summary row per method, in ``order``, over the identities all methods finished."""
+    by_method: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in complete_rows(rows, order):
         by_method[str(row["method"])].append(row)
     summary = []
     for name in order:
@@ -45,8 +56,9 @@ def summarize(rows: list[dict[str, object]], order: list[str]) -> list[dict[str,
         entry: dict[str, object] = {"method": name, "identities": len(group)}
         for score in SCORES:
             values = np.array([float(row[score]) for row in group])  # type: ignore[arg-type]
-            entry[score] = float(values.mean())
-            entry[f"{score}_ci95"] = float(1.96 * values.std(ddof=1) / math.sqrt(len(values)))
+            entry[score] = float(np.median(values) if score == "seconds" else values.mean())
+            spread = values.std(ddof=1) if len(values) > 1 else 0.0
+            entry[f"{score}_ci95"] = float(1.96 * spread / math.sqrt(len(values)))
         summary.append(entry)
     return summary
 
