@@ -35,8 +35,8 @@ from PIL import Image
 
 import e4t
 from e4t_server.demo.base_model import RESOLUTION
-from e4t_server.demo.evaluate import PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.pretrained import face_domain_dir
+from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
 
 MODEL_NOTICE = (
     "NOTE: the model is the demo face domain's: trained from scratch on procedural faces on "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from PIL import Image
@@ -86,6 +87,21 @@ class BaselineConcept:
     stored_bytes: int
 
 
+def _metadata(
+    model: DomainModel, *, steps: int, seed: int, lr: float, losses: tuple[float, ...] = ()
+) -> ConceptMetadata:
+    return ConceptMetadata(
+        domain_fingerprint=model.fingerprint(),
+        class_word=model.config.class_word,
+        placeholder_token=model.config.placeholder_token,
+        freeze_timestep=model.config.freeze_timestep,
+        steps=steps,
+        seed=seed,
+        lr=lr,
+        loss_curve=losses,
+    )
+
+
 def _train(
     model: DomainModel,
     image: Image.Image,
@@ -111,19 +127,34 @@ def _train(
         total_steps=steps,
     )
     trainable.eval()
-    metadata = ConceptMetadata(
-        domain_fingerprint=model.fingerprint(),
-        class_word=model.config.class_word,
-        placeholder_token=model.config.placeholder_token,
-        freeze_timestep=model.config.freeze_timestep,
-        steps=steps,
-        seed=seed,
-        lr=lr,
-        loss_curve=tuple(losses),
-    )
+    metadata = _metadata(model, steps=steps, seed=seed, lr=lr, losses=tuple(losses))
     return ConceptArtifact.create(
         trainable.embedding, trainable.offsets.lora_state_dict(), metadata
     )
+
+
+def optimize_concept(
+    model: DomainModel,
+    image: Image.Image,
+    *,
+    part: Literal["embedding", "offsets"],
+    steps: int,
+    lr: float,
+    seed: int,
+    batch_size: int,
+) -> BaselineConcept:
+    """Optimize one ``part`` of a concept, starting from the class word's embedding and zero
+    offsets; stores that part alone, in the dtype E4T's artifact uses for it."""
+    started = time.perf_counter()
+    trainable = _BaselineTrainable(
+        model, train_embedding=part == "embedding", train_offsets=part == "offsets"
+    )
+    artifact = _train(model, image, trainable, steps=steps, lr=lr, seed=seed, batch_size=batch_size)
+    if part == "embedding":
+        stored = save({"embedding": artifact.embedding.to(EMBEDDING_DTYPE)})
+    else:
+        stored = save({name: value.to(OFFSET_DTYPE) for name, value in artifact.offsets.items()})
+    return BaselineConcept(artifact, time.perf_counter() - started, len(stored))
 
 
 def textual_inversion(
@@ -136,11 +167,9 @@ def textual_inversion(
     batch_size: int = 4,
 ) -> BaselineConcept:
     """Optimize the placeholder embedding alone; stores one embedding."""
-    started = time.perf_counter()
-    trainable = _BaselineTrainable(model, train_embedding=True, train_offsets=False)
-    artifact = _train(model, image, trainable, steps=steps, lr=lr, seed=seed, batch_size=batch_size)
-    stored = save({"embedding": artifact.embedding.to(EMBEDDING_DTYPE)})
-    return BaselineConcept(artifact, time.perf_counter() - started, len(stored))
+    return optimize_concept(
+        model, image, part="embedding", steps=steps, lr=lr, seed=seed, batch_size=batch_size
+    )
 
 
 def lora_dreambooth(
@@ -153,25 +182,15 @@ def lora_dreambooth(
     batch_size: int = 4,
 ) -> BaselineConcept:
     """Optimize low-rank UNet offsets alone; stores the offsets (fp16, like E4T's)."""
-    started = time.perf_counter()
-    trainable = _BaselineTrainable(model, train_embedding=False, train_offsets=True)
-    artifact = _train(model, image, trainable, steps=steps, lr=lr, seed=seed, batch_size=batch_size)
-    stored = save({k: v.to(OFFSET_DTYPE) for k, v in artifact.offsets.items()})
-    return BaselineConcept(artifact, time.perf_counter() - started, len(stored))
+    return optimize_concept(
+        model, image, part="offsets", steps=steps, lr=lr, seed=seed, batch_size=batch_size
+    )
 
 
 def class_word_concept(model: DomainModel) -> ConceptArtifact:
     """The class word's embedding on the base UNet: generating with it is "a face" unchanged."""
     trainable = _BaselineTrainable(model, train_embedding=False, train_offsets=False)
-    metadata = ConceptMetadata(
-        domain_fingerprint=model.fingerprint(),
-        class_word=model.config.class_word,
-        placeholder_token=model.config.placeholder_token,
-        freeze_timestep=model.config.freeze_timestep,
-        steps=0,
-        seed=0,
-        lr=0.0,
-    )
+    metadata = _metadata(model, steps=0, seed=0, lr=0.0)
     return ConceptArtifact.create(
         trainable.embedding, trainable.offsets.lora_state_dict(), metadata
     )

@@ -31,26 +31,25 @@ import torch
 from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
-from e4t_server.demo.baselines import class_word_concept, lora_dreambooth, textual_inversion
+from e4t_server.demo.baselines import (
+    BaselineConcept,
+    class_word_concept,
+    lora_dreambooth,
+    textual_inversion,
+)
 from e4t_server.demo.captions import CLASS_WORD as CLASS_WORD_TOKEN
 from e4t_server.demo.captions import described_face
 from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
-from e4t_server.demo.faces import caption, identity_from_seed, nuisance_from_seed, render
+from e4t_server.demo.faces import identity_from_seed, nuisance_from_seed, render
 from e4t_server.demo.identity import IdentityMetric
+from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.generate import Engine
 from e4t_server.engine.personalize import personalize
 
 RESULTS_FILE = "results.jsonl"
-PROMPT_CONTEXTS: tuple[tuple[str, str, str], ...] = (
-    ("photo", "blue", "bright"),
-    ("sketch", "yellow", "warm"),
-    ("pop-art", "green", "cool"),
-    ("cartoon", "purple", "dim"),
-)
-"""(style, background, lighting) of the evaluation prompts."""
 TRUE_RENDER = "true render (upper reference)"
 CLASS_WORD = "class word only"
 TRAIT_WORDS = "class word + every trait in words"
@@ -69,37 +68,27 @@ class EvaluationSettings:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class MadeConcept:
-    """A method's concept for one input, the seconds it took and the bytes it stores."""
-
-    artifact: ConceptArtifact
-    seconds: float
-    stored_bytes: int
-
-
-Method = Callable[[DomainModel, Image.Image, int], MadeConcept]
+Method = Callable[[DomainModel, Image.Image, int], BaselineConcept]
 
 
 def _e4t(steps: int) -> Method:
-    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
         started = time.perf_counter()
         artifact = personalize(model, image, steps=steps, seed=seed)
-        return MadeConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
+        return BaselineConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
 
     return make
 
 
-def _baseline(train: Callable[..., object], steps: int) -> Method:
-    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
-        made = train(model, image, steps=steps, seed=seed)
-        return MadeConcept(made.artifact, made.seconds, made.stored_bytes)  # type: ignore[attr-defined]
+def _baseline(train: Callable[..., BaselineConcept], steps: int) -> Method:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
+        return train(model, image, steps=steps, seed=seed)
 
     return make
 
 
-def _class_word(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
-    return MadeConcept(class_word_concept(model), 0.0, 0)
+def _class_word(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
+    return BaselineConcept(class_word_concept(model), 0.0, 0)
 
 
 def methods(settings: EvaluationSettings) -> dict[str, Method]:
@@ -116,19 +105,6 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
         f"Textual Inversion, {long} steps": _baseline(textual_inversion, long),
         f"LoRA-DreamBooth, {long} steps": _baseline(lora_dreambooth, long),
     }
-
-
-def input_photo(identity_seed: int, size: int = RESOLUTION) -> Image.Image:
-    """The one picture a concept is made from: a photo-style render in random conditions."""
-    nuisance = nuisance_from_seed(identity_seed, style="photo")
-    return render(identity_from_seed(identity_seed), nuisance, size)[0]
-
-
-def prompt_for(context: tuple[str, str, str], phrase: str) -> str:
-    """The evaluation prompt for a context, with ``phrase`` where the person goes."""
-    style, background, lighting = context
-    nuisance = nuisance_from_seed(0, style=style, background=background, lighting=lighting)
-    return caption(nuisance, placeholder=phrase)
 
 
 class Evaluator:

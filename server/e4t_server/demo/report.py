@@ -20,13 +20,13 @@ from PIL import Image, ImageDraw
 
 from e4t_server.demo.evaluate import (
     FIGURE_IDENTITIES,
-    PROMPT_CONTEXTS,
     RESULTS_FILE,
     TRUE_RENDER,
     EvaluationSettings,
     figure_image_name,
     methods,
 )
+from e4t_server.demo.scenes import PROMPT_CONTEXTS
 
 SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
 FIGURE_PROMPTS = (0, 2)
