@@ -88,9 +88,9 @@ class Pictures:
             workers=workers,
         )
         self.images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        self.identities = [
-            identity for identity in samples.identities for _ in range(settings.images_per_identity)
-        ]
+        # one entry per picture, like the images: captions must name the pictured person's traits
+        self.identity_seeds = samples.identity_seeds
+        self.identities = samples.identities
         self.nuisances = samples.nuisances
 
     def __len__(self) -> int:
@@ -283,20 +283,8 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
     )
     latent_scale = set_latent_scale(towers.vae, pictures.images[:2048])
     times["vae_s"] = time.perf_counter() - stage
-    stage = time.perf_counter()
     ema = build_towers(tokenizer, settings.seed).unet
     ema.load_state_dict(towers.unet.state_dict())
-    unet_loss = train_unet(
-        towers.unet,
-        ema,
-        towers.vae,
-        text_encoder.eval(),
-        tokenizer,
-        batches(settings.unet_batch),
-        settings,
-        generator,
-    )
-    times["unet_s"] = time.perf_counter() - stage
     base = BaseComponents(
         unet=ema,
         vae=towers.vae,
@@ -306,60 +294,83 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
         image_encoder=image_encoder,
         image_preprocessing=ClipPreprocessing(size=RESOLUTION),
     )
-    save_base(base, out)
-    times["total_s"] = time.perf_counter() - started
     report: dict[str, object] = {
         "settings": asdict(settings),
         "pictures": len(pictures),
-        "final_losses": {"clip": clip_loss, "vae": vae_loss, "unet": unet_loss},
         "vae_scaling_factor": latent_scale,
-        "wall_time": {name: round(value, 1) for name, value in times.items()},
-        "threads": torch.get_num_threads(),
     }
-    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report
+    losses = {"clip": clip_loss, "vae": vae_loss}
+    return _unet_stage(towers.unet, base, pictures, settings, out, report, losses, times, started)
 
 
 def continue_base(
     previous: Path, out: Path, settings: BaseTrainingSettings, workers: int = 2
 ) -> dict[str, object]:
-    """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps into ``out``.
-    With ``settings.checkpoint_every``, the EMA weights and a report of the steps done so far are
-    written to ``out`` along the way, so a run cut short still leaves a usable model."""
+    """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps into ``out``
+    (a fresh warm-up and cosine cycle; CLIP and VAE are kept)."""
     out.mkdir(parents=True, exist_ok=True)
     earlier = json.loads((previous / REPORT_FILE).read_text(encoding="utf-8"))
     torch.manual_seed(settings.seed)
-    generator = torch.Generator().manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
     started = time.perf_counter()
     pictures = Pictures(settings, workers)
+    times = {"render_s": time.perf_counter() - started}
     base = load_base_components(previous / SD_DIR, previous / VISION_DIR)
-    unet = base.unet.requires_grad_(True)
+    unet = base.unet
     ema = build_towers(base.tokenizer, settings.seed).unet
     ema.load_state_dict(unet.state_dict())
+    report: dict[str, object] = {
+        "continued_from": earlier,
+        "settings": asdict(settings),
+        "pictures": len(pictures),
+    }
+    return _unet_stage(
+        unet.requires_grad_(True),
+        replace(base, unet=ema),
+        pictures,
+        settings,
+        out,
+        report,
+        {},
+        times,
+        started,
+    )
+
+
+def _unet_stage(
+    unet: nn.Module,
+    base: BaseComponents,
+    pictures: Pictures,
+    settings: BaseTrainingSettings,
+    out: Path,
+    report: dict[str, object],
+    losses: dict[str, float],
+    times: dict[str, float],
+    started: float,
+) -> dict[str, object]:
+    """Train ``unet`` with ``base.unet`` as its EMA, then write the model and the report. With
+    ``settings.checkpoint_every`` both are also written along the way (``unet_steps_done`` says
+    how far), so a run cut short still leaves a usable model."""
+    generator = torch.Generator().manual_seed(settings.seed + 1)
+    rng = np.random.default_rng(settings.seed + 1)
     stage = time.perf_counter()
-    losses: dict[str, float] = {}
 
     def write(steps_done: int) -> dict[str, object]:
-        save_base(replace(base, unet=ema), out)
-        report: dict[str, object] = {
-            "continued_from": earlier,
-            "settings": asdict(settings),
-            "unet_steps_done": steps_done,
-            "pictures": len(pictures),
+        save_base(base, out)
+        times["unet_s"] = time.perf_counter() - stage
+        times["total_s"] = time.perf_counter() - started
+        written = {
+            **report,
             "final_losses": losses,
-            "wall_time": {
-                "unet_s": round(time.perf_counter() - stage, 1),
-                "total_s": round(time.perf_counter() - started, 1),
-            },
+            "unet_steps_done": steps_done,
+            "wall_time": {name: round(value, 1) for name, value in times.items()},
             "threads": torch.get_num_threads(),
         }
-        (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        return report
+        (out / REPORT_FILE).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
+        return written
 
     losses["unet"] = train_unet(
-        unet,
-        ema,
+        unet.train(),
+        base.unet,
         base.vae,
         base.text_encoder,
         base.tokenizer,
@@ -368,7 +379,6 @@ def continue_base(
         generator,
         checkpoint=write,
     )
-    ema.eval().requires_grad_(False)
     return write(settings.unet_steps)
 
 
