@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.faces import render
-from e4t_server.demo.train_base import BaseTrainingSettings, Pictures, min_snr_weights
+from e4t_server.demo.train_base import (
+    REPORT_FILE,
+    SD_DIR,
+    VISION_DIR,
+    BaseTrainingSettings,
+    Pictures,
+    continue_base,
+    min_snr_weights,
+    train_base,
+)
 from e4t_server.engine.components import default_scheduler
+from e4t_server.engine.domain_model import load_base_components
 
 
 def test_min_snr_weighting_off_is_plain_mse() -> None:
@@ -44,3 +58,37 @@ def test_each_training_picture_is_captioned_with_its_own_person() -> None:
         expected = torch.from_numpy(drawn).permute(2, 0, 1) / 127.5 - 1.0
         assert torch.allclose(pictures.images[index], expected, atol=1e-6)
     assert len({identity for identity in pictures.identities}) == 3
+
+
+def test_a_tiny_run_and_its_continuation_write_loadable_models(tmp_path: Path) -> None:
+    settings = BaseTrainingSettings(
+        identities=2,
+        images_per_identity=2,
+        clip_steps=2,
+        clip_batch=4,
+        vae_steps=2,
+        vae_batch=4,
+        unet_steps=4,
+        unet_batch=4,
+        snr_gamma=5.0,
+        checkpoint_every=2,
+    )
+    first = train_base(tmp_path / "first", settings, workers=1)
+    assert first["unet_steps_done"] == 4
+    assert set(first["final_losses"]) == {"clip", "vae", "unet"}  # type: ignore[arg-type]
+    later = continue_base(tmp_path / "first", tmp_path / "later", replace(settings, seed=1))
+    assert later["continued_from"] == first
+    assert later["unet_steps_done"] == 4
+    saved = json.loads((tmp_path / "later" / REPORT_FILE).read_text(encoding="utf-8"))
+    assert saved == later
+    base = load_base_components(tmp_path / "later" / SD_DIR, tmp_path / "later" / VISION_DIR)
+    first_unet = load_base_components(
+        tmp_path / "first" / SD_DIR, tmp_path / "first" / VISION_DIR
+    ).unet
+    # the continuation trained the UNet and kept the rest
+    changed = [
+        not torch.equal(a, b)
+        for a, b in zip(base.unet.parameters(), first_unet.parameters(), strict=True)
+    ]
+    assert any(changed)
+    assert base.vae.config["scaling_factor"] == first["vae_scaling_factor"]
