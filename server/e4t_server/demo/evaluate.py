@@ -43,7 +43,7 @@ from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import identity_from_seed, nuisance_from_seed, render
 from e4t_server.demo.identity import IdentityMetric
-from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.generate import Engine
@@ -62,7 +62,7 @@ class EvaluationSettings:
     identities: int = 50
     samples: int = 2
     generation_steps: int = 25
-    guidance_scale: float = 7.5
+    guidance_scale: float = GUIDANCE_SCALE
     short_steps: int = 15
     long_steps: int = 200
     seed: int = 0

@@ -20,6 +20,11 @@ PROMPT_CONTEXTS: tuple[tuple[str, str, str], ...] = (
 )
 """(style, background, lighting) of the prompts."""
 
+GUIDANCE_SCALE = 3.0
+"""Classifier-free guidance for the demo model. Chosen on the base model alone (the trait-words
+prompt kept identity best at 2–3; at SD's usual 7.5 this small model over-saturates), before
+any concept was made, and used for every method alike."""
+
 
 def input_photo(identity_seed: int, size: int = RESOLUTION) -> Image.Image:
     """The one picture a concept is made from: a photo-style render in random conditions."""

@@ -1,0 +1,149 @@
+"""How much identity can the demo base model express? Two probes, on held-out people.
+
+    python -m e4t_server.demo.base_probe --model server/e4t_server/demo/weights/face-domain
+
+1. **Trait loss**: the masked denoising loss on the person, at fixed timesteps and noise, with
+   the caption naming "a face", the person's own traits, or another person's traits. The gap
+   between the first two is the identity signal a text embedding can give the loss at all
+   (what E4T's encoder, Textual Inversion and LoRA all learn from).
+2. **Guidance sweep**: identity similarity to the input photo of generations prompted with every
+   trait in words, against "a face", per classifier-free guidance scale.
+
+``--model`` is a domain model directory or a ``train_base`` output. Prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from e4t_server.demo.base_model import RESOLUTION
+from e4t_server.demo.captions import CLASS_WORD, described_face
+from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.faces import IdentityFactors, caption, identity_from_seed
+from e4t_server.demo.identity import IdentityMetric
+from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.train_base import SD_DIR, VISION_DIR
+from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
+from e4t_server.engine.domain_model import IMAGE_ENCODER_DIR, load_base_components
+
+PLAIN, OWN, OTHER = "a face", "own traits", "another person's traits"
+
+
+def load_base(directory: Path) -> BaseComponents:
+    """The base components of a domain model directory or of a ``train_base`` output."""
+    if (directory / SD_DIR).is_dir():
+        return load_base_components(directory / SD_DIR, directory / VISION_DIR)
+    return load_base_components(directory, directory / IMAGE_ENCODER_DIR)
+
+
+def _every_trait(identity: IdentityFactors) -> str:
+    return described_face(identity, np.random.default_rng(0), keep=1.0)
+
+
+@torch.no_grad()
+def trait_loss(
+    base: BaseComponents,
+    *,
+    people: int = 48,
+    timesteps: Sequence[int] = (100, 300, 500, 700, 900),
+    repeats: int = 3,
+    seed: int = 0,
+) -> dict[int, dict[str, float]]:
+    """Masked ε-loss per timestep and caption kind (see the module docstring)."""
+    samples = render_samples(
+        split_seeds("heldout", people), images_per_identity=1, seed=seed, size=RESOLUTION
+    )
+    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    masks = torch.from_numpy(samples.masks).float()[:, None] / 255.0
+    latents = base.vae.encode(images).latent_dist.mean * base.vae.config["scaling_factor"]
+    masks = F.interpolate(masks, size=latents.shape[-2:], mode="area")
+    others = samples.identities[1:] + samples.identities[:1]
+    phrases = {
+        PLAIN: [f"a {CLASS_WORD}"] * people,
+        OWN: [_every_trait(identity) for identity in samples.identities],
+        OTHER: [_every_trait(identity) for identity in others],
+    }
+    contexts = {
+        kind: base.text_encoder(
+            base.tokenizer(
+                [caption(n, placeholder=p) for n, p in zip(samples.nuisances, texts, strict=True)],
+                padding="max_length",
+                max_length=base.tokenizer.model_max_length,
+                truncation=True,
+                return_tensors="pt",
+            ).input_ids
+        )[0]
+        for kind, texts in phrases.items()
+    }
+    generator = torch.Generator().manual_seed(seed)
+    table: dict[int, dict[str, float]] = {}
+    for timestep in timesteps:
+        losses: dict[str, list[float]] = {kind: [] for kind in contexts}
+        steps = torch.full((people,), timestep)
+        for _ in range(repeats):
+            noise = torch.randn(latents.shape, generator=generator)
+            noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
+            for kind, context in contexts.items():
+                error = (base.unet(noisy, steps, context).sample - noise) ** 2
+                losses[kind].append(float((error * masks).sum() / (masks.sum() * 4)))
+        table[timestep] = {kind: float(np.mean(values)) for kind, values in losses.items()}
+    return table
+
+
+@torch.no_grad()
+def guidance_sweep(
+    base: BaseComponents,
+    guidances: Sequence[float] = (2.0, 3.0, 5.0, 7.5),
+    *,
+    people: int = 8,
+    steps: int = 25,
+) -> dict[float, dict[str, float]]:
+    """Identity similarity of trait-worded and "a face" generations, per guidance scale."""
+    pipeline = stable_diffusion_pipeline(base)
+    pipeline.set_progress_bar_config(disable=True)
+    metric = IdentityMetric.load()
+    table: dict[float, dict[str, float]] = {}
+    for guidance in guidances:
+        scores: dict[str, list[float]] = {OWN: [], PLAIN: []}
+        for identity_seed in split_seeds("heldout", people):
+            source = input_photo(identity_seed)
+            phrases = {OWN: _every_trait(identity_from_seed(identity_seed)), PLAIN: "a face"}
+            for kind, phrase in phrases.items():
+                images = pipeline(
+                    [prompt_for(context, phrase) for context in PROMPT_CONTEXTS[:2]],
+                    num_inference_steps=steps,
+                    guidance_scale=guidance,
+                    generator=torch.Generator().manual_seed(0),
+                    height=RESOLUTION,
+                    width=RESOLUTION,
+                ).images
+                scores[kind] += list(metric.pairwise_similarity([source] * len(images), images))
+        table[guidance] = {kind: float(np.mean(values)) for kind, values in scores.items()}
+    return table
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    base = load_base(args.model)
+    print(f"| timestep | {PLAIN} | {OWN} | {OTHER} |\n|---:|---:|---:|---:|")
+    for timestep, row in trait_loss(base).items():
+        print(f"| {timestep} | {row[PLAIN]:.4f} | {row[OWN]:.4f} | {row[OTHER]:.4f} |")
+    print(f"\n| guidance | {OWN} | {PLAIN} |\n|---:|---:|---:|")
+    for guidance, row in guidance_sweep(base).items():
+        print(f"| {guidance:g} | {row[OWN]:.3f} | {row[PLAIN]:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
