@@ -36,13 +36,13 @@ from PIL import Image
 import e4t
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.pretrained import face_domain_dir
-from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 
 MODEL_NOTICE = (
     "NOTE: the model is the demo face domain's: trained from scratch on procedural faces on "
-    "two CPU cores, at 32x32 pixels. It follows backdrops and, partly, styles, but it does not "
-    "yet draw a person's traits, so the pictures do not keep the input's identity (measured in "
-    "docs/benchmarks.md). The job shows the whole service at work on a trained model."
+    "two CPU cores, at 32x32 pixels. It follows backdrops and styles, but a concept keeps only "
+    "a little of the input's identity (measured in docs/benchmarks.md). The job shows the whole "
+    "service at work on a trained model."
 )
 PROMPTS = tuple(prompt_for(context, "{concept}") for context in PROMPT_CONTEXTS)
 INPUT_IDENTITY = 1_000_007  # a held-out identity: no training run ever saw it
@@ -206,6 +206,7 @@ def run_service_demo(
                     n=IMAGES_PER_PROMPT,
                     seed=index,
                     num_inference_steps=generation_steps,
+                    guidance_scale=GUIDANCE_SCALE,
                 )
                 for number, picture in enumerate(images):
                     paths.append(picture.save(out / f"prompt{index}_image{number}.png"))

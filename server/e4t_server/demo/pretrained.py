@@ -9,9 +9,7 @@ from e4t_server.demo.identity import MissingWeightsError
 FACE_DOMAIN_DIR = Path(__file__).parent / "weights" / "face-domain"
 REBUILD_COMMANDS = (
     "python -m e4t_server.demo.train_base --out data/face-base --seed 0\n"
-    "python -m e4t_server.demo.train_base --continue-from data/face-base "
-    "--out data/face-base-2 --unet-steps 1600 --unet-lr 3e-4 --seed 1\n"
-    "python -m e4t_server.demo.train_domain --base data/face-base-2 "
+    "python -m e4t_server.demo.train_domain --base data/face-base "
     f"--out {FACE_DOMAIN_DIR}"
 )
 """The commands that reproduce the shipped model (see docs/demo-domain.md for timings)."""
