@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from e4t_server.demo.base_model import RESOLUTION
-from e4t_server.demo.captions import CLASS_WORD, described_face
+from e4t_server.demo.captions import CLASS_WORD, fully_described_face
 from e4t_server.demo.dataset import render_samples, split_seeds
-from e4t_server.demo.faces import IdentityFactors, caption, identity_from_seed
+from e4t_server.demo.faces import caption, identity_from_seed
 from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
@@ -41,10 +41,6 @@ def load_base(directory: Path) -> BaseComponents:
     if (directory / SD_DIR).is_dir():
         return load_base_components(directory / SD_DIR, directory / VISION_DIR)
     return load_base_components(directory, directory / IMAGE_ENCODER_DIR)
-
-
-def _every_trait(identity: IdentityFactors) -> str:
-    return described_face(identity, np.random.default_rng(0), keep=1.0)
 
 
 @torch.no_grad()
@@ -67,8 +63,8 @@ def trait_loss(
     others = samples.identities[1:] + samples.identities[:1]
     phrases = {
         PLAIN: [f"a {CLASS_WORD}"] * people,
-        OWN: [_every_trait(identity) for identity in samples.identities],
-        OTHER: [_every_trait(identity) for identity in others],
+        OWN: [fully_described_face(identity) for identity in samples.identities],
+        OTHER: [fully_described_face(identity) for identity in others],
     }
     contexts = {
         kind: base.text_encoder(
@@ -114,7 +110,10 @@ def guidance_sweep(
         scores: dict[str, list[float]] = {OWN: [], PLAIN: []}
         for identity_seed in split_seeds("heldout", people):
             source = input_photo(identity_seed)
-            phrases = {OWN: _every_trait(identity_from_seed(identity_seed)), PLAIN: "a face"}
+            phrases = {
+                OWN: fully_described_face(identity_from_seed(identity_seed)),
+                PLAIN: "a face",
+            }
             for kind, phrase in phrases.items():
                 images = pipeline(
                     [prompt_for(context, phrase) for context in PROMPT_CONTEXTS[:2]],

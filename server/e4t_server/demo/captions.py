@@ -97,6 +97,12 @@ def described_face(identity: IdentityFactors, rng: np.random.Generator, keep: fl
     return f"a {CLASS_WORD} with {listed}"
 
 
+def fully_described_face(identity: IdentityFactors) -> str:
+    """``"a face with ..."`` naming every trait of ``identity`` (what a text prompt alone can
+    say about a person)."""
+    return described_face(identity, np.random.default_rng(0), keep=1.0)
+
+
 def training_caption(
     identity: IdentityFactors, nuisance: NuisanceFactors, rng: np.random.Generator, keep: float
 ) -> str:

@@ -38,7 +38,7 @@ from e4t_server.demo.baselines import (
     textual_inversion,
 )
 from e4t_server.demo.captions import CLASS_WORD as CLASS_WORD_TOKEN
-from e4t_server.demo.captions import described_face
+from e4t_server.demo.captions import fully_described_face
 from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import identity_from_seed, nuisance_from_seed, render
@@ -176,7 +176,7 @@ def _phrase(method: str, identity_seed: int) -> str:
     if method == CLASS_WORD:
         return "a {concept}"
     if method == TRAIT_WORDS:
-        traits = described_face(identity_from_seed(identity_seed), np.random.default_rng(0), 1.0)
+        traits = fully_described_face(identity_from_seed(identity_seed))
         return traits.replace(f"a {CLASS_WORD_TOKEN}", "a {concept}", 1)
     return "{concept}"
 

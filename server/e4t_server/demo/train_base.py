@@ -92,7 +92,6 @@ class Pictures:
         )
         self.images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         # one entry per picture, like the images: captions must name the pictured person's traits
-        self.identity_seeds = samples.identity_seeds
         self.identities = samples.identities
         self.nuisances = samples.nuisances
 
