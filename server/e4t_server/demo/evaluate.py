@@ -191,13 +191,23 @@ def _done(results: Path) -> set[tuple[str, int]]:
 FIGURE_IDENTITIES = 4
 
 
+def _selected(name: str, only: tuple[str, ...]) -> bool:
+    return not only or any(text in name for text in only)
+
+
 def figure_image_name(identity_seed: int, method_index: int, prompt_index: int) -> str:
     """File of the first sample of one method (0 = true render) for one prompt."""
     return f"gen_{identity_seed}_m{method_index}_p{prompt_index}.png"
 
 
-def evaluate(model_dir: Path, out: Path, settings: EvaluationSettings) -> Path:
-    """Run (or resume) the evaluation; returns the results file."""
+def evaluate(
+    model_dir: Path, out: Path, settings: EvaluationSettings, only: tuple[str, ...] = ()
+) -> Path:
+    """Run (or resume) the evaluation; returns the results file.
+
+    With ``only``, runs just the methods whose names contain one of its texts (e.g. ``E4T``
+    after a new domain tuning: the other methods never use the domain-tuned parts).
+    """
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
     done = _done(results)
@@ -212,7 +222,7 @@ def evaluate(model_dir: Path, out: Path, settings: EvaluationSettings) -> Path:
         if keep_images:
             source.save(out / f"input_{identity_seed}.png")
         for method_index, name in enumerate([TRUE_RENDER, *table]):
-            if (name, identity_seed) in done:
+            if (name, identity_seed) in done or not _selected(name, only):
                 continue
             if name == TRUE_RENDER:
                 made, images = None, evaluator.true_renders(identity_seed)
@@ -254,6 +264,13 @@ def main() -> None:
     parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
     parser.add_argument("--long-steps", type=int, default=defaults.long_steps)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only methods whose names contain TEXT (repeatable)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     settings = EvaluationSettings(
@@ -264,7 +281,7 @@ def main() -> None:
     )
     (args.out).mkdir(parents=True, exist_ok=True)
     (args.out / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
-    evaluate(args.model, args.out, settings)
+    evaluate(args.model, args.out, settings, only=tuple(args.only))
     print(f"results in {args.out / RESULTS_FILE}")
 
 

@@ -1,0 +1,122 @@
+"""Does a domain model's E4T encoder carry identity? A probe on held-out people.
+
+    python -m e4t_server.demo.encoder_probe --model server/e4t_server/demo/weights/face-domain
+
+For each person, the encoder embeds their input photo (``demo.scenes.input_photo``, as a
+concept is made from), frozen at the domain's ``freeze_timestep``. The masked denoising loss of
+*other* pictures of that person (other contexts, poses and lighting) is then measured at fixed
+timesteps and noise, with the domain offsets on, and the caption's concept word filled by: the
+class word, the person's own encoder embedding, or another person's. If the encoder learned
+identity, the person's own embedding gives the lowest loss. Also reports how far the encoder
+moves the embedding from the class word's, against the spread between people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.faces import caption
+from e4t_server.demo.scenes import input_photo
+from e4t_server.engine.config import CONCEPT_MARKER
+from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.images import to_tensor
+
+CLASS, OWN, OTHER = "class word", "own embedding", "another person's embedding"
+
+
+@dataclass(frozen=True)
+class EncoderProbe:
+    """Masked loss per timestep and concept kind, and embedding-shift statistics."""
+
+    loss: dict[int, dict[str, float]]
+    shift_norm: float
+    """Mean ‖embedding − class word embedding‖ over the people."""
+    spread: float
+    """Mean distance of a person's embedding from the people's mean embedding."""
+    class_norm: float
+    """‖class word embedding‖, the scale both numbers compare with."""
+
+
+@torch.no_grad()
+def encoder_probe(
+    model: DomainModel,
+    *,
+    people: int = 32,
+    timesteps: Sequence[int] = (300, 500, 700),
+    seed: int = 0,
+) -> EncoderProbe:
+    """Run the probe on the first ``people`` held-out identities (see the module docstring)."""
+    config = model.config
+    seeds = split_seeds("heldout", people)
+    photos = torch.stack([to_tensor(input_photo(s), config.resolution) for s in seeds])
+    noise_generator = torch.Generator().manual_seed(seed)
+    freeze = torch.full((people,), config.freeze_timestep)
+    with model.hooks.activated(model.offsets):
+        embeddings = model.encoder.encode_image(photos, freeze, noise_generator).embedding
+    class_embedding = model.class_word_embedding.detach()
+
+    targets = render_samples(seeds, images_per_identity=1, seed=seed + 1, size=config.resolution)
+    images = torch.from_numpy(targets.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    base = model.base
+    latents = base.vae.encode(images).latent_dist.mean * base.vae.config["scaling_factor"]
+    masks = torch.from_numpy(targets.masks).float()[:, None] / 255.0
+    masks = F.interpolate(masks, size=latents.shape[-2:], mode="area")
+    prompts = model.prompt_encoder.tokenize(
+        [caption(n).replace(CONCEPT_MARKER, config.placeholder_token) for n in targets.nuisances]
+    )
+    concept = {
+        CLASS: class_embedding.expand_as(embeddings),
+        OWN: embeddings,
+        OTHER: embeddings.roll(1, dims=0),
+    }
+    generator = torch.Generator().manual_seed(seed)
+    loss: dict[int, dict[str, float]] = {}
+    with model.hooks.activated(model.offsets):
+        contexts = {kind: model.prompt_encoder.encode(prompts, e) for kind, e in concept.items()}
+        for timestep in timesteps:
+            steps = torch.full((people,), timestep)
+            noise = torch.randn(latents.shape, generator=generator)
+            noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
+            row = {}
+            for kind, context in contexts.items():
+                error = (base.unet(noisy, steps, context).sample - noise) ** 2
+                row[kind] = float((error * masks).sum() / (masks.sum() * latents.shape[1]))
+            loss[timestep] = row
+    return EncoderProbe(
+        loss=loss,
+        shift_norm=float((embeddings - class_embedding).norm(dim=-1).mean()),
+        spread=float((embeddings - embeddings.mean(0)).norm(dim=-1).mean()),
+        class_norm=float(class_embedding.norm()),
+    )
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="a domain model directory")
+    parser.add_argument("--people", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    probe = encoder_probe(DomainModel.from_pretrained(args.model), people=args.people)
+    print(f"| timestep | {CLASS} | {OWN} | {OTHER} |\n|---:|---:|---:|---:|")
+    for timestep, row in probe.loss.items():
+        print(f"| {timestep} | {row[CLASS]:.5f} | {row[OWN]:.5f} | {row[OTHER]:.5f} |")
+    mean_own = np.mean([row[OWN] for row in probe.loss.values()])
+    print(
+        f"\nembedding shift {probe.shift_norm:.4f}, spread between people {probe.spread:.4f}, "
+        f"class word norm {probe.class_norm:.4f}; mean own-embedding loss {mean_own:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
