@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from e4t_server.engine.artifact import ConceptArtifact
+from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.errors import InvalidImageError
 from e4t_server.engine.personalize import personalize
@@ -91,3 +92,16 @@ def test_zero_steps_keep_the_encoders_prediction_and_the_domain_offsets(
     assert not torch.equal(tuned.embedding, artifact.embedding)
     with pytest.raises(ValueError, match="negative"):
         personalize(domain_model, image, steps=-1)
+
+
+def test_a_stronger_embedding_regularization_keeps_the_embedding_nearer_the_class_word(
+    domain_model: DomainModel,
+) -> None:
+    def distance(embedding_weight: float) -> float:
+        weights = RegularizationWeights(embedding=embedding_weight, weights=0.0)
+        artifact = personalize(
+            domain_model, synthetic_image(5), steps=10, seed=0, lr=1e-2, regularization=weights
+        )
+        return float((artifact.embedding - domain_model.class_word_embedding).norm())
+
+    assert distance(1e3) < distance(0.0)

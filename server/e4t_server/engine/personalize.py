@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from e4t_server.engine.artifact import ConceptArtifact, ConceptMetadata
+from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.data import random_flip, random_resized_crop
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.domain_tuning import ProgressCallback, run_training_loop
@@ -33,6 +34,7 @@ def personalize(
     seed: int = 0,
     lr: float | None = None,
     batch_size: int | None = None,
+    regularization: RegularizationWeights | None = None,
     progress: ProgressCallback | None = None,
     created_at: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -43,7 +45,8 @@ def personalize(
     ``steps=0`` keeps the encoder's prediction with the domain offsets as they are (E4T's
     "encoder only" concept: no tuning at all).
 
-    ``steps``, ``lr`` and ``batch_size`` default to the domain config. ``created_at`` defaults
+    ``steps``, ``lr``, ``batch_size`` and ``regularization`` default to the domain config's
+    personalization settings. ``created_at`` defaults
     to now; pass it to get byte-identical artifacts from identical runs.
 
     Raises:
@@ -53,6 +56,8 @@ def personalize(
     steps = config.personalization_steps if steps is None else steps
     lr = config.personalization_lr if lr is None else lr
     batch_size = config.personalization_batch_size if batch_size is None else batch_size
+    if regularization is None:
+        regularization = config.personalization_regularization
     if steps < 0:
         raise ValueError("personalization steps must not be negative")
     picture = (
@@ -74,7 +79,7 @@ def personalize(
         itertools.repeat(TrainingBatch(views)),
         optimizer,
         generator=generator,
-        regularization=config.personalization_regularization,
+        regularization=regularization,
         start_step=0,
         total_steps=steps,
         on_step=(lambda step, loss: progress(step, steps, loss)) if progress else None,
