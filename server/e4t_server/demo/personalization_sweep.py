@@ -1,13 +1,14 @@
-"""Choose E4T's personalization settings on validation people, never on the evaluation's.
+"""Choose each method's tuning settings on validation people, never on the evaluation's.
 
     python -m e4t_server.demo.personalization_sweep \\
         --model server/e4t_server/demo/weights/face-domain --out data/personalization-sweep
 
 Validation people are ``train``-split identities far beyond any training run's (from index
 900 000), so neither the base model, the domain tuning nor the evaluation has seen them. Each
-:data:`VARIANTS` entry (steps, lr, embedding regularization) makes a concept from the person's
-input photo; the evaluation's generations and identity metric score it. Rows are appended to
-``sweep.jsonl`` (a stopped run resumes); the printed table is paired against the encoder alone.
+:data:`VARIANTS` entry (a method with its steps, lr and, for E4T, embedding regularization)
+makes a concept from the person's input photo (seed 0); the evaluation's generations and
+identity metric score it. Rows are appended to ``sweep.jsonl`` (a stopped run resumes); the
+printed table is paired against E4T's encoder alone.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ import argparse
 import json
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from e4t_server.demo.baselines import BaselineConcept, lora_dreambooth, textual_inversion
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.evaluate import EvaluationSettings, Evaluator
 from e4t_server.demo.scenes import input_photo
+from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.personalize import personalize
@@ -33,23 +37,43 @@ RESULTS_FILE = "sweep.jsonl"
 VALIDATION_START = 900_000
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One personalization setting; ``embedding`` is λ_emb (λ_w is the config's)."""
-
-    steps: int
-    lr: float = 0.0
-    embedding: float = 0.0
+MakeConcept = Callable[[DomainModel, Image.Image], ConceptArtifact]
 
 
-ENCODER_ONLY = "encoder only (0 steps)"
-VARIANTS: dict[str, Variant] = {
-    ENCODER_ONLY: Variant(steps=0),
-    "15 steps, lr 1e-4, λ_emb 1e-1": Variant(15, 1e-4, 1e-1),
-    "15 steps, lr 3e-4, λ_emb 1e-3": Variant(15, 3e-4, 1e-3),
-    "15 steps, lr 1e-4, λ_emb 1e-3": Variant(15, 1e-4, 1e-3),
-    "15 steps, lr 3e-5, λ_emb 1e-3": Variant(15, 3e-5, 1e-3),
-    "5 steps, lr 1e-4, λ_emb 1e-3": Variant(5, 1e-4, 1e-3),
+def _e4t(steps: int, lr: float = 0.0, embedding: float = 0.0) -> MakeConcept:
+    """E4T with λ_emb = ``embedding`` (λ_w stays the config's)."""
+
+    def make(model: DomainModel, photo: Image.Image) -> ConceptArtifact:
+        weights = model.config.personalization_regularization.weights
+        regularization = RegularizationWeights(embedding=embedding, weights=weights)
+        return personalize(model, photo, steps=steps, lr=lr, regularization=regularization)
+
+    return make
+
+
+def _baseline(train: Callable[..., BaselineConcept], lr: float) -> MakeConcept:
+    def make(model: DomainModel, photo: Image.Image) -> ConceptArtifact:
+        return train(model, photo, steps=15, lr=lr).artifact
+
+    return make
+
+
+ENCODER_ONLY = "E4T encoder only (0 steps)"
+VARIANTS: dict[str, MakeConcept] = {
+    ENCODER_ONLY: _e4t(0),
+    "E4T 15 steps, lr 1e-4, λ_emb 1e-1": _e4t(15, 1e-4, 1e-1),
+    "E4T 15 steps, lr 3e-4, λ_emb 1e-3": _e4t(15, 3e-4, 1e-3),
+    "E4T 15 steps, lr 1e-4, λ_emb 1e-3": _e4t(15, 1e-4, 1e-3),
+    "E4T 15 steps, lr 3e-5, λ_emb 1e-3": _e4t(15, 3e-5, 1e-3),
+    "E4T 5 steps, lr 1e-4, λ_emb 1e-3": _e4t(5, 1e-4, 1e-3),
+    # The baselines get the same search at the same 15-step budget, so that E4T is not
+    # compared with untuned rivals.
+    "Textual Inversion 15 steps, lr 5e-3": _baseline(textual_inversion, 5e-3),
+    "Textual Inversion 15 steps, lr 2e-2": _baseline(textual_inversion, 2e-2),
+    "Textual Inversion 15 steps, lr 5e-2": _baseline(textual_inversion, 5e-2),
+    "LoRA-DreamBooth 15 steps, lr 1e-3": _baseline(lora_dreambooth, 1e-3),
+    "LoRA-DreamBooth 15 steps, lr 3e-3": _baseline(lora_dreambooth, 3e-3),
+    "LoRA-DreamBooth 15 steps, lr 1e-2": _baseline(lora_dreambooth, 1e-2),
 }
 
 
@@ -64,21 +88,13 @@ def sweep(model_dir: Path, out: Path, identities: int) -> Path:
             done.add((row["variant"], row["identity_seed"]))
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, EvaluationSettings())
-    weights = model.config.personalization_regularization.weights
     for identity_seed in split_seeds("train", identities, start=VALIDATION_START):
         photo = input_photo(identity_seed)
-        for name, variant in VARIANTS.items():
+        for name, make in VARIANTS.items():
             if (name, identity_seed) in done:
                 continue
             started = time.perf_counter()
-            artifact = personalize(
-                model,
-                photo,
-                steps=variant.steps,
-                lr=variant.lr,
-                regularization=RegularizationWeights(variant.embedding, weights),
-                seed=0,
-            )
+            artifact = make(model, photo)
             seconds = time.perf_counter() - started
             images = evaluator.generations(artifact, "{concept}", seed=0)
             row = {"variant": name, "identity_seed": identity_seed, "seconds": seconds}
