@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from e4t_server.engine.data import FolderDataset, InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.domain_tuning import tune_domain
+from e4t_server.engine.images import to_tensor
 from e4t_server.engine.tiny import build_tiny_components, synthetic_image, tiny_domain_config
+from e4t_server.engine.training import E4TTrainable, TrainingBatch, denoising_loss
 
 
 def dataset(count: int = 8) -> InMemoryDataset:
@@ -103,3 +106,42 @@ def test_masked_loss_runs(fresh_model: DomainModel) -> None:
         seed=0,
     )
     assert len(losses) == 1 and np.isfinite(losses[0])
+
+
+class _RecordingTrainable(E4TTrainable):
+    """The real trainable, noting the timesteps each step trains on."""
+
+    def __init__(self, model: DomainModel) -> None:
+        super().__init__(model, model.encoder, model.offsets)
+        self.timesteps: list[int] = []
+
+    def forward(self, images, noisy_latents, timesteps, input_ids, placeholder_mask):  # type: ignore[no-untyped-def]
+        self.timesteps += timesteps.tolist()
+        return super().forward(images, noisy_latents, timesteps, input_ids, placeholder_mask)
+
+
+def test_a_timestep_range_limits_the_training_timesteps(fresh_model: DomainModel) -> None:
+    batch = TrainingBatch(torch.stack([to_tensor(synthetic_image(s), 32) for s in range(4)]))
+    trainable = _RecordingTrainable(fresh_model)
+    weights = fresh_model.config.domain_regularization
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(8):
+        denoising_loss(
+            trainable,
+            fresh_model,
+            batch,
+            generator=generator,
+            regularization=weights,
+            timestep_range=(400, 410),
+        )
+    assert len(trainable.timesteps) == 32 and set(trainable.timesteps) <= set(range(400, 410))
+    for bad in ((500, 500), (-1, 10), (0, 100_000)):
+        with pytest.raises(ValueError, match="timestep_range"):
+            denoising_loss(
+                trainable,
+                fresh_model,
+                batch,
+                generator=generator,
+                regularization=weights,
+                timestep_range=bad,
+            )

@@ -70,6 +70,8 @@ class DomainTrainingSettings:
     steps: int = 2000
     batch_size: int = 16
     lr: float = 5e-4
+    timestep_range: tuple[int, int] | None = None
+    """Half-open range of training timesteps; ``None`` is all of them."""
 
 
 def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryDataset:
@@ -109,6 +111,7 @@ def train_domain(
         lr=settings.lr,
         seed=settings.seed,
         progress=lambda step, total, loss: log_progress("domain", step, total, loss, tuning),
+        timestep_range=settings.timestep_range,
     )
     tuning_s = time.perf_counter() - tuning
     model.save_pretrained(out)
@@ -138,10 +141,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--identities", type=int, default=defaults.identities)
     parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument(
+        "--timestep-range",
+        type=int,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=defaults.timestep_range,
+        help="train only on timesteps LOW … HIGH-1 (default: all)",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    settings = DomainTrainingSettings(seed=args.seed, identities=args.identities, steps=args.steps)
+    settings = DomainTrainingSettings(
+        seed=args.seed,
+        identities=args.identities,
+        steps=args.steps,
+        timestep_range=None if args.timestep_range is None else tuple(args.timestep_range),
+    )
     report = train_domain(args.base, args.out, settings, workers=max(1, min(2, args.threads)))
     print(json.dumps(report["wall_time"]))
     print(f"wrote {args.out}")

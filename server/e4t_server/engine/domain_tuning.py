@@ -42,8 +42,11 @@ def run_training_loop(
     start_step: int,
     total_steps: int,
     on_step: Callable[[int, float], None] | None = None,
+    timestep_range: tuple[int, int] | None = None,
 ) -> list[float]:
-    """Run steps ``start_step + 1 … total_steps``; returns their losses (total loss per step)."""
+    """Run steps ``start_step + 1 … total_steps``; returns their losses (total loss per step).
+    ``timestep_range`` limits the training timesteps
+    (see :func:`~e4t_server.engine.training.denoising_loss`)."""
     trainable.train()
     losses = []
     for step in range(start_step + 1, total_steps + 1):
@@ -54,6 +57,7 @@ def run_training_loop(
             optimizer,
             generator=generator,
             regularization=regularization,
+            timestep_range=timestep_range,
         )
         losses.append(float(terms.total.detach()))
         if on_step is not None:
@@ -78,8 +82,12 @@ def tune_domain(
     checkpoint_dir: Path | str | None = None,
     checkpoint_every: int = 0,
     progress: ProgressCallback | None = None,
+    timestep_range: tuple[int, int] | None = None,
 ) -> list[float]:
     """Domain-tune ``model`` in place for ``steps`` steps; returns the loss of every step.
+
+    ``timestep_range`` (half-open) limits the training timesteps, e.g. to where the concept
+    decides the loss; by default they are drawn from all of the scheduler's, as in the paper.
 
     With ``checkpoint_dir``, a checkpoint is written every ``checkpoint_every`` steps and at the
     end, and a run finds the latest checkpoint there and resumes from it exactly.
@@ -113,6 +121,7 @@ def tune_domain(
             start_step=start,
             total_steps=end,
             on_step=report,
+            timestep_range=timestep_range,
         )
         start = end
         if checkpoints is not None:

@@ -118,9 +118,12 @@ def denoising_loss(
     *,
     generator: torch.Generator,
     regularization: RegularizationWeights,
+    timestep_range: tuple[int, int] | None = None,
 ) -> LossTerms:
     """The E4T training loss for one batch. ``trainable`` is an :class:`E4TTrainable` (or a
-    DDP wrapper of one); ``generator`` is a CPU generator that supplies all randomness."""
+    DDP wrapper of one); ``generator`` is a CPU generator that supplies all randomness.
+    Timesteps are drawn uniformly from ``timestep_range`` (half-open; default: all of the
+    scheduler's)."""
     base = model.base
     device = model.device
     images = batch.images.to(device)
@@ -128,7 +131,16 @@ def denoising_loss(
     latents = image_latents(base, images, sample_generator=generator)
     noise = randn_tensor(latents.shape, generator=generator, device=device, dtype=latents.dtype)
     num_train_timesteps = base.scheduler.config["num_train_timesteps"]
-    timesteps = torch.randint(num_train_timesteps, (batch_size,), generator=generator).to(device)
+    if timestep_range is None:
+        timesteps = torch.randint(num_train_timesteps, (batch_size,), generator=generator)
+    else:
+        low, high = timestep_range
+        if not 0 <= low < high <= num_train_timesteps:
+            raise ValueError(
+                f"timestep_range {timestep_range} is not inside [0, {num_train_timesteps})"
+            )
+        timesteps = torch.randint(low, high, (batch_size,), generator=generator)
+    timesteps = timesteps.to(device)
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
     prompts = sample_prompts(model, batch_size, generator, batch.captions).to(device)
 
@@ -173,11 +185,17 @@ def optimization_step(
     *,
     generator: torch.Generator,
     regularization: RegularizationWeights,
+    timestep_range: tuple[int, int] | None = None,
 ) -> LossTerms:
     """Zero grads, compute :func:`denoising_loss`, backpropagate, step the optimizer."""
     optimizer.zero_grad(set_to_none=True)
     terms = denoising_loss(
-        trainable, model, batch, generator=generator, regularization=regularization
+        trainable,
+        model,
+        batch,
+        generator=generator,
+        regularization=regularization,
+        timestep_range=timestep_range,
     )
     terms.total.backward()
     optimizer.step()
