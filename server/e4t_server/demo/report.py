@@ -79,6 +79,38 @@ def markdown_table(summary: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paired_comparisons(settings: EvaluationSettings) -> list[tuple[str, str]]:
+    """(first, second) method pairs the paired table compares: every E4T row against the
+    baselines at its budget, at their long budget and against the class word alone."""
+    names = list(methods(settings))
+    e4t = [name for name in names if name.startswith("E4T")]
+    rivals = [name for name in names if "Textual Inversion" in name or "LoRA" in name]
+    return [(first, second) for first in e4t for second in [*rivals, names[0]]]
+
+
+def paired_table(
+    rows: list[dict[str, object]], order: list[str], pairs: list[tuple[str, str]]
+) -> str:
+    """Markdown: per pair, the mean per-identity difference in identity similarity ± its 95 %
+    CI, and on how many identities the first method scored higher."""
+    identity: dict[str, dict[object, float]] = defaultdict(dict)
+    for row in complete_rows(rows, order):
+        identity[str(row["method"])][row["identity_seed"]] = float(row["identity"])  # type: ignore[arg-type]
+    lines = ["| comparison | difference | first higher |", "|---|---:|---:|"]
+    for first, second in pairs:
+        people = sorted(identity[first], key=str)
+        if not people or second not in identity:
+            continue
+        difference = np.array([identity[first][p] - identity[second][p] for p in people])
+        spread = difference.std(ddof=1) if len(difference) > 1 else 0.0
+        lines.append(
+            f"| {first} − {second} | {difference.mean():+.3f} ± "
+            f"{1.96 * spread / math.sqrt(len(difference)):.3f} "
+            f"| {int((difference > 0).sum())}/{len(difference)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def figure(run: Path, order: list[str]) -> Image.Image:
     """Rows: an identity × prompt; columns: the input, then each method's first sample."""
     identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
@@ -133,9 +165,12 @@ def write_report(run: Path) -> str:
     )
     prompts = ", ".join(f"{s} / {b} background / {light}" for s, b, light in PROMPT_CONTEXTS)
     table = markdown_table(summary)
-    (run / "summary.md").write_text(f"Prompts: {prompts}.\n\n{table}", encoding="utf-8")
+    paired = paired_table(rows, order, paired_comparisons(settings))
+    (run / "summary.md").write_text(
+        f"Prompts: {prompts}.\n\n{table}\nPaired per identity:\n\n{paired}", encoding="utf-8"
+    )
     figure(run, order).save(run / "figure.png")
-    return table
+    return f"{table}\n{paired}"
 
 
 def main() -> None:
