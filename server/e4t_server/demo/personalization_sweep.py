@@ -77,8 +77,9 @@ VARIANTS: dict[str, MakeConcept] = {
 }
 
 
-def sweep(model_dir: Path, out: Path, identities: int) -> Path:
-    """Score every variant on ``identities`` validation people; returns the results file."""
+def sweep(model_dir: Path, out: Path, identities: int, only: tuple[str, ...] = ()) -> Path:
+    """Score every variant (or those whose names contain a text of ``only``) on
+    ``identities`` validation people; returns the results file."""
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
     done = set()
@@ -91,7 +92,7 @@ def sweep(model_dir: Path, out: Path, identities: int) -> Path:
     for identity_seed in split_seeds("train", identities, start=VALIDATION_START):
         photo = input_photo(identity_seed)
         for name, make in VARIANTS.items():
-            if (name, identity_seed) in done:
+            if (name, identity_seed) in done or (only and not any(t in name for t in only)):
                 continue
             started = time.perf_counter()
             artifact = make(model, photo)
@@ -135,9 +136,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--identities", type=int, default=12)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only variants whose names contain TEXT (repeatable)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(paired_table(sweep(args.model, args.out, args.identities)))
+    print(paired_table(sweep(args.model, args.out, args.identities, tuple(args.only))))
 
 
 if __name__ == "__main__":
