@@ -49,8 +49,8 @@ def demo_domain_config() -> DomainConfig:
         encoder_hidden_size=128,
         offset_rank=4,
         # λ_emb is set by this tiny CLIP's scale: its token embeddings have norm ≈ 0.17 and
-        # identity is worth ~2 % of the loss, so the engine's SD-scale 1e-2 pinned the encoder's
-        # output to the class word (it moved it by 0.003). See docs/demo-domain.md.
+        # identity is worth a few per cent of the loss, so the engine's SD-scale 1e-2 pinned the
+        # encoder's output to the class word (it moved it by 0.003). See docs/demo-domain.md.
         domain_regularization=RegularizationWeights(embedding=1e-4, weights=1e-4),
         personalization_regularization=RegularizationWeights(embedding=1e-3, weights=1e-3),
         personalization_steps=15,

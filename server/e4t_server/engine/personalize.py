@@ -46,8 +46,8 @@ def personalize(
     "encoder only" concept: no tuning at all).
 
     ``steps``, ``lr``, ``batch_size`` and ``regularization`` default to the domain config's
-    personalization settings. ``created_at`` defaults
-    to now; pass it to get byte-identical artifacts from identical runs.
+    personalization settings. ``created_at`` defaults to now; pass it to get byte-identical
+    artifacts from identical runs.
 
     Raises:
         InvalidImageError, ImageTooLargeError: for bad image bytes.
