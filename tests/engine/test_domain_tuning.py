@@ -123,25 +123,21 @@ class _RecordingTrainable(E4TTrainable):
 def test_a_timestep_range_limits_the_training_timesteps(fresh_model: DomainModel) -> None:
     batch = TrainingBatch(torch.stack([to_tensor(synthetic_image(s), 32) for s in range(4)]))
     trainable = _RecordingTrainable(fresh_model)
-    weights = fresh_model.config.domain_regularization
     generator = torch.Generator().manual_seed(0)
-    for _ in range(8):
+
+    def step(timestep_range: tuple[int, int]) -> None:
         denoising_loss(
             trainable,
             fresh_model,
             batch,
             generator=generator,
-            regularization=weights,
-            timestep_range=(400, 410),
+            regularization=fresh_model.config.domain_regularization,
+            timestep_range=timestep_range,
         )
+
+    for _ in range(8):
+        step((400, 410))
     assert len(trainable.timesteps) == 32 and set(trainable.timesteps) <= set(range(400, 410))
     for bad in ((500, 500), (-1, 10), (0, 100_000)):
         with pytest.raises(ValueError, match="timestep_range"):
-            denoising_loss(
-                trainable,
-                fresh_model,
-                batch,
-                generator=generator,
-                regularization=weights,
-                timestep_range=bad,
-            )
+            step(bad)

@@ -44,6 +44,7 @@ from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import identity_from_seed, nuisance_from_seed, render
 from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.selection import add_only_option, selected
 from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.generate import Engine
@@ -200,10 +201,6 @@ def _done(results: Path) -> set[tuple[str, int]]:
 FIGURE_IDENTITIES = 4
 
 
-def _selected(name: str, only: tuple[str, ...]) -> bool:
-    return not only or any(text in name for text in only)
-
-
 def figure_image_name(identity_seed: int, method_index: int, prompt_index: int) -> str:
     """File of the first sample of one method (0 = true render) for one prompt."""
     return f"gen_{identity_seed}_m{method_index}_p{prompt_index}.png"
@@ -231,7 +228,7 @@ def evaluate(
         if keep_images:
             source.save(out / f"input_{identity_seed}.png")
         for method_index, name in enumerate([TRUE_RENDER, *table]):
-            if (name, identity_seed) in done or not _selected(name, only):
+            if (name, identity_seed) in done or not selected(name, only):
                 continue
             if name == TRUE_RENDER:
                 made, images = None, evaluator.true_renders(identity_seed)
@@ -273,13 +270,7 @@ def main() -> None:
     parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
     parser.add_argument("--long-steps", type=int, default=defaults.long_steps)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="run only methods whose names contain TEXT (repeatable)",
-    )
+    add_only_option(parser, "methods")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     settings = EvaluationSettings(

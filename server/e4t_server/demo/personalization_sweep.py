@@ -28,6 +28,7 @@ from e4t_server.demo.baselines import BaselineConcept, lora_dreambooth, textual_
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.evaluate import EvaluationSettings, Evaluator
 from e4t_server.demo.scenes import input_photo
+from e4t_server.demo.selection import add_only_option, selected
 from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
@@ -92,7 +93,7 @@ def sweep(model_dir: Path, out: Path, identities: int, only: tuple[str, ...] = (
     for identity_seed in split_seeds("train", identities, start=VALIDATION_START):
         photo = input_photo(identity_seed)
         for name, make in VARIANTS.items():
-            if (name, identity_seed) in done or (only and not any(t in name for t in only)):
+            if (name, identity_seed) in done or not selected(name, only):
                 continue
             started = time.perf_counter()
             artifact = make(model, photo)
@@ -136,13 +137,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--identities", type=int, default=12)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="run only variants whose names contain TEXT (repeatable)",
-    )
+    add_only_option(parser, "variants")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(paired_table(sweep(args.model, args.out, args.identities, tuple(args.only))))
