@@ -25,13 +25,14 @@ import torch.nn.functional as F
 
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.captions import CLASS_WORD, fully_described_face
-from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.faces import caption, identity_from_seed
 from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 from e4t_server.engine.domain_model import IMAGE_ENCODER_DIR, load_base_components
+from e4t_server.engine.encoder import image_latents
 
 PLAIN, OWN, OTHER = "a face", "own traits", "another person's traits"
 
@@ -44,6 +45,45 @@ def load_base(directory: Path) -> BaseComponents:
 
 
 @torch.no_grad()
+def rendered_targets(
+    base: BaseComponents, seeds: Sequence[int], seed: int, size: int = RESOLUTION
+) -> tuple[Samples, torch.Tensor, torch.Tensor]:
+    """One picture of each identity: the samples, their VAE latents (distribution mean) and
+    their person masks at latent size."""
+    samples = render_samples(seeds, images_per_identity=1, seed=seed, size=size)
+    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    latents = image_latents(base, images, sample_generator=None)
+    masks = torch.from_numpy(samples.masks).float()[:, None] / 255.0
+    return samples, latents, F.interpolate(masks, size=latents.shape[-2:], mode="area")
+
+
+@torch.no_grad()
+def masked_losses(
+    base: BaseComponents,
+    latents: torch.Tensor,
+    masks: torch.Tensor,
+    contexts: dict[str, torch.Tensor],
+    *,
+    timesteps: Sequence[int],
+    generator: torch.Generator,
+    repeats: int = 1,
+) -> dict[int, dict[str, float]]:
+    """Masked ε-loss per timestep and context kind; every kind sees the same noise draws."""
+    table: dict[int, dict[str, float]] = {}
+    for timestep in timesteps:
+        losses: dict[str, list[float]] = {kind: [] for kind in contexts}
+        steps = torch.full((latents.shape[0],), timestep)
+        for _ in range(repeats):
+            noise = torch.randn(latents.shape, generator=generator)
+            noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
+            for kind, context in contexts.items():
+                error = (base.unet(noisy, steps, context).sample - noise) ** 2
+                losses[kind].append(float((error * masks).sum() / (masks.sum() * latents.shape[1])))
+        table[timestep] = {kind: float(np.mean(values)) for kind, values in losses.items()}
+    return table
+
+
+@torch.no_grad()
 def trait_loss(
     base: BaseComponents,
     *,
@@ -53,13 +93,7 @@ def trait_loss(
     seed: int = 0,
 ) -> dict[int, dict[str, float]]:
     """Masked ε-loss per timestep and caption kind (see the module docstring)."""
-    samples = render_samples(
-        split_seeds("heldout", people), images_per_identity=1, seed=seed, size=RESOLUTION
-    )
-    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-    masks = torch.from_numpy(samples.masks).float()[:, None] / 255.0
-    latents = base.vae.encode(images).latent_dist.mean * base.vae.config["scaling_factor"]
-    masks = F.interpolate(masks, size=latents.shape[-2:], mode="area")
+    samples, latents, masks = rendered_targets(base, split_seeds("heldout", people), seed)
     others = samples.identities[1:] + samples.identities[:1]
     phrases = {
         PLAIN: [f"a {CLASS_WORD}"] * people,
@@ -79,18 +113,9 @@ def trait_loss(
         for kind, texts in phrases.items()
     }
     generator = torch.Generator().manual_seed(seed)
-    table: dict[int, dict[str, float]] = {}
-    for timestep in timesteps:
-        losses: dict[str, list[float]] = {kind: [] for kind in contexts}
-        steps = torch.full((people,), timestep)
-        for _ in range(repeats):
-            noise = torch.randn(latents.shape, generator=generator)
-            noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
-            for kind, context in contexts.items():
-                error = (base.unet(noisy, steps, context).sample - noise) ** 2
-                losses[kind].append(float((error * masks).sum() / (masks.sum() * 4)))
-        table[timestep] = {kind: float(np.mean(values)) for kind, values in losses.items()}
-    return table
+    return masked_losses(
+        base, latents, masks, contexts, timesteps=timesteps, generator=generator, repeats=repeats
+    )
 
 
 @torch.no_grad()

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.base_probe import masked_losses, rendered_targets
+from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import caption
 from e4t_server.demo.scenes import input_photo
 from e4t_server.engine.config import CONCEPT_MARKER
@@ -64,12 +64,8 @@ def encoder_probe(
         embeddings = model.encoder.encode_image(photos, freeze, noise_generator).embedding
     class_embedding = model.class_word_embedding.detach()
 
-    targets = render_samples(seeds, images_per_identity=1, seed=seed + 1, size=config.resolution)
-    images = torch.from_numpy(targets.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     base = model.base
-    latents = base.vae.encode(images).latent_dist.mean * base.vae.config["scaling_factor"]
-    masks = torch.from_numpy(targets.masks).float()[:, None] / 255.0
-    masks = F.interpolate(masks, size=latents.shape[-2:], mode="area")
+    targets, latents, masks = rendered_targets(base, seeds, seed + 1, config.resolution)
     prompts = model.prompt_encoder.tokenize(
         [caption(n).replace(CONCEPT_MARKER, config.placeholder_token) for n in targets.nuisances]
     )
@@ -79,18 +75,11 @@ def encoder_probe(
         OTHER: embeddings.roll(1, dims=0),
     }
     generator = torch.Generator().manual_seed(seed)
-    loss: dict[int, dict[str, float]] = {}
     with model.hooks.activated(model.offsets):
         contexts = {kind: model.prompt_encoder.encode(prompts, e) for kind, e in concept.items()}
-        for timestep in timesteps:
-            steps = torch.full((people,), timestep)
-            noise = torch.randn(latents.shape, generator=generator)
-            noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
-            row = {}
-            for kind, context in contexts.items():
-                error = (base.unet(noisy, steps, context).sample - noise) ** 2
-                row[kind] = float((error * masks).sum() / (masks.sum() * latents.shape[1]))
-            loss[timestep] = row
+        loss = masked_losses(
+            base, latents, masks, contexts, timesteps=timesteps, generator=generator
+        )
     return EncoderProbe(
         loss=loss,
         shift_norm=float((embeddings - class_embedding).norm(dim=-1).mean()),
