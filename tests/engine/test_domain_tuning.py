@@ -13,7 +13,12 @@ from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.domain_tuning import tune_domain
 from e4t_server.engine.images import to_tensor
 from e4t_server.engine.tiny import build_tiny_components, synthetic_image, tiny_domain_config
-from e4t_server.engine.training import E4TTrainable, TrainingBatch, denoising_loss
+from e4t_server.engine.training import (
+    E4TTrainable,
+    TrainingBatch,
+    denoising_loss,
+    masked_mean,
+)
 
 
 def dataset(count: int = 8) -> InMemoryDataset:
@@ -106,6 +111,16 @@ def test_masked_loss_runs(fresh_model: DomainModel) -> None:
         seed=0,
     )
     assert len(losses) == 1 and np.isfinite(losses[0])
+
+
+def test_the_masked_mean_counts_only_the_masked_pixels_of_every_channel() -> None:
+    values = torch.zeros(1, 2, 2, 2)
+    values[:, :, 0, 0] = 4.0  # the one masked pixel, in both channels
+    values[:, :, 1, 1] = 100.0  # outside the mask: must not count
+    mask = torch.zeros(1, 1, 2, 2)
+    mask[:, :, 0, 0] = 1.0
+    assert float(masked_mean(values, mask)) == pytest.approx(4.0)
+    assert float(masked_mean(values, torch.zeros_like(mask))) == 0.0  # not NaN
 
 
 class _RecordingTrainable(E4TTrainable):

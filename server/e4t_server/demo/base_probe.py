@@ -33,6 +33,7 @@ from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 from e4t_server.engine.domain_model import IMAGE_ENCODER_DIR, load_base_components
 from e4t_server.engine.encoder import image_latents
+from e4t_server.engine.training import masked_mean
 
 PLAIN, OWN, OTHER = "a face", "own traits", "another person's traits"
 
@@ -78,7 +79,7 @@ def masked_losses(
             noisy = base.scheduler.add_noise(latents, noise, steps)  # type: ignore[arg-type]
             for kind, context in contexts.items():
                 error = (base.unet(noisy, steps, context).sample - noise) ** 2
-                losses[kind].append(float((error * masks).sum() / (masks.sum() * latents.shape[1])))
+                losses[kind].append(float(masked_mean(error, masks)))
         table[timestep] = {kind: float(np.mean(values)) for kind, values in losses.items()}
     return table
 

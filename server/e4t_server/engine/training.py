@@ -111,6 +111,12 @@ def sample_prompts(
     return model.prompt_encoder.tokenize([p.replace(CONCEPT_MARKER, placeholder) for p in chosen])
 
 
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` ``(B, C, h, w)`` over the pixels ``mask`` ``(B, 1, h, w)`` weights;
+    an all-zero mask gives 0 rather than NaN."""
+    return (values * mask).sum() / (mask.sum() * values.shape[1]).clamp(min=1.0)
+
+
 def denoising_loss(
     trainable: nn.Module,
     model: DomainModel,
@@ -151,7 +157,7 @@ def denoising_loss(
     squared_error = (output.prediction.float() - target.float()) ** 2
     if batch.masks is not None:
         mask = F.interpolate(batch.masks.to(device), size=latents.shape[-2:], mode="area")
-        denoising = (squared_error * mask).sum() / (mask.sum() * latents.shape[1]).clamp(min=1.0)
+        denoising = masked_mean(squared_error, mask)
     else:
         denoising = squared_error.mean()
     embedding_l2 = output.embedding_offset.pow(2).sum(dim=-1).mean()
