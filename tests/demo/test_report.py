@@ -1,8 +1,15 @@
-"""The report's paired table: per-identity differences over the identities every method has."""
+"""The report's paired table: per-identity differences over the identities every method has;
+the subset tables of a replication."""
 
 from __future__ import annotations
 
-from e4t_server.demo.report import paired_table
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from e4t_server.demo.evaluate import RESULTS_FILE, TRUE_RENDER, EvaluationSettings, methods
+from e4t_server.demo.report import paired_table, subset_tables
+from e4t_server.demo.results_file import append_row
 
 
 def test_pairs_differ_per_identity_and_skip_unfinished_identities() -> None:
@@ -17,3 +24,27 @@ def test_pairs_differ_per_identity_and_skip_unfinished_identities() -> None:
     lines = paired_table(rows, order, [("a", "b"), ("a", "missing")]).splitlines()
     # differences 0.2 and 0.0: mean 0.1, sd 0.1414, CI 1.96 · 0.1414 / √2 = 0.196
     assert lines[2:] == ["| a − b | +0.100 ± 0.196 | 1/2 |"]
+
+
+def test_the_subset_tables_use_only_the_later_identities(tmp_path: Path) -> None:
+    settings = EvaluationSettings()
+    (tmp_path / "settings.json").write_text(json.dumps(asdict(settings)))
+    for seed, score in ((1, 0.9), (2, 0.2)):
+        for name in [TRUE_RENDER, *methods(settings)]:
+            append_row(
+                tmp_path / RESULTS_FILE,
+                {
+                    "method": name,
+                    "identity_seed": seed,
+                    "identity": score,
+                    "background": 1.0,
+                    "style": 1.0,
+                    "lighting": 1.0,
+                    "seconds": 0.0,
+                    "stored_bytes": 0,
+                },
+            )
+    tables = subset_tables(tmp_path, from_identity=2)
+    assert "| class word only | 0.200 ± 0.000 |" in tables
+    assert "0.900" not in tables and "0.550" not in tables
+    assert "| E4T + 15 steps − class word only | +0.000 ± 0.000 | 0/1 |" in tables

@@ -43,9 +43,11 @@ from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import identity_from_seed, nuisance_from_seed, render
 from e4t_server.demo.identity import IdentityMetric
+from e4t_server.demo.results_file import append_row, finished
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.selection import add_only_option, selected
 from e4t_server.engine.artifact import ConceptArtifact
+from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.generate import Engine
 from e4t_server.engine.personalize import personalize
@@ -54,6 +56,7 @@ RESULTS_FILE = "results.jsonl"
 TRUE_RENDER = "true render (upper reference)"
 CLASS_WORD = "class word only"
 TRAIT_WORDS = "class word + every trait in words"
+ENCODER_ONLY = "E4T encoder only (0 steps)"
 FAST_TI_LR = 5e-2
 
 
@@ -73,16 +76,29 @@ class EvaluationSettings:
 Method = Callable[[DomainModel, Image.Image, int], BaselineConcept]
 
 
-def _e4t(steps: int) -> Method:
+def e4t_method(steps: int, lr: float | None = None, embedding: float | None = None) -> Method:
+    """E4T personalization; ``lr`` and λ_emb = ``embedding`` default to the domain config's
+    (λ_w always is the config's)."""
+
     def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
+        regularization = None
+        if embedding is not None:
+            weights = model.config.personalization_regularization.weights
+            regularization = RegularizationWeights(embedding=embedding, weights=weights)
         started = time.perf_counter()
-        artifact = personalize(model, image, steps=steps, seed=seed)
+        artifact = personalize(
+            model, image, steps=steps, seed=seed, lr=lr, regularization=regularization
+        )
         return BaselineConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
 
     return make
 
 
-def _baseline(train: Callable[..., BaselineConcept], steps: int, lr: float | None = None) -> Method:
+def baseline_method(
+    train: Callable[..., BaselineConcept], steps: int, lr: float | None = None
+) -> Method:
+    """Textual Inversion or LoRA-DreamBooth (``train``); ``lr`` defaults to the method's own."""
+
     def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
         if lr is None:
             return train(model, image, steps=steps, seed=seed)
@@ -101,17 +117,17 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
     return {
         CLASS_WORD: _class_word,
         TRAIT_WORDS: _class_word,
-        "E4T encoder only (0 steps)": _e4t(0),
-        "E4T + 5 steps": _e4t(5),
-        f"E4T + {short} steps": _e4t(short),
-        f"Textual Inversion, {short} steps": _baseline(textual_inversion, short),
-        f"LoRA-DreamBooth, {short} steps": _baseline(lora_dreambooth, short),
-        f"Textual Inversion, {long} steps": _baseline(textual_inversion, long),
-        f"LoRA-DreamBooth, {long} steps": _baseline(lora_dreambooth, long),
+        ENCODER_ONLY: e4t_method(0),
+        "E4T + 5 steps": e4t_method(5),
+        f"E4T + {short} steps": e4t_method(short),
+        f"Textual Inversion, {short} steps": baseline_method(textual_inversion, short),
+        f"LoRA-DreamBooth, {short} steps": baseline_method(lora_dreambooth, short),
+        f"Textual Inversion, {long} steps": baseline_method(textual_inversion, long),
+        f"LoRA-DreamBooth, {long} steps": baseline_method(lora_dreambooth, long),
         # Textual Inversion's usual lr is slow for 15 steps; this row gives it the rate that
         # scored best on validation people (demo.personalization_sweep). Appended last so the
         # other rows keep their figure-image indices.
-        f"Textual Inversion, {short} steps, lr {FAST_TI_LR:g}": _baseline(
+        f"Textual Inversion, {short} steps, lr {FAST_TI_LR:g}": baseline_method(
             textual_inversion, short, FAST_TI_LR
         ),
     }
@@ -191,13 +207,6 @@ def _phrase(method: str, identity_seed: int) -> str:
     return "{concept}"
 
 
-def _done(results: Path) -> set[tuple[str, int]]:
-    if not results.is_file():
-        return set()
-    rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
-    return {(row["method"], row["identity_seed"]) for row in rows}
-
-
 FIGURE_IDENTITIES = 4
 
 
@@ -216,20 +225,24 @@ def evaluate(
     """
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
-    done = _done(results)
+    done = finished(results, "method")
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, settings)
     table = methods(settings)
     seeds = split_seeds("heldout", settings.identities)
     started = time.perf_counter()
+    worked_on = 0
     for position, identity_seed in enumerate(seeds):
         source = input_photo(identity_seed)
         keep_images = position < FIGURE_IDENTITIES
         if keep_images:
             source.save(out / f"input_{identity_seed}.png")
-        for method_index, name in enumerate([TRUE_RENDER, *table]):
-            if (name, identity_seed) in done or not selected(name, only):
-                continue
+        pending = [
+            (method_index, name)
+            for method_index, name in enumerate([TRUE_RENDER, *table])
+            if (name, identity_seed) not in done and selected(name, only)
+        ]
+        for method_index, name in pending:
             if name == TRUE_RENDER:
                 made, images = None, evaluator.true_renders(identity_seed)
             else:
@@ -243,17 +256,18 @@ def evaluate(
                 "stored_bytes": 0 if made is None else made.stored_bytes,
                 **evaluator.score(source, images),
             }
-            with results.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+            append_row(results, row)
             if keep_images:
                 for prompt_index, group in enumerate(images):
                     group[0].save(
                         out / figure_image_name(identity_seed, method_index, prompt_index)
                     )
+        worked_on += bool(pending)
         elapsed = time.perf_counter() - started
+        # The ETA assumes the identities left are as unfinished as those worked on so far.
+        eta = elapsed / max(worked_on, 1) * (len(seeds) - position - 1)
         print(
-            f"identity {position + 1}/{len(seeds)} elapsed {elapsed:.0f}s "
-            f"eta {elapsed / (position + 1) * (len(seeds) - position - 1):.0f}s",
+            f"identity {position + 1}/{len(seeds)} elapsed {elapsed:.0f}s eta {eta:.0f}s",
             flush=True,
         )
     return results

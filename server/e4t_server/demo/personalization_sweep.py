@@ -14,67 +14,46 @@ printed table is paired against E4T's encoder alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from e4t_server.demo.baselines import BaselineConcept, lora_dreambooth, textual_inversion
+from e4t_server.demo.baselines import lora_dreambooth, textual_inversion
 from e4t_server.demo.dataset import split_seeds
-from e4t_server.demo.evaluate import EvaluationSettings, Evaluator
+from e4t_server.demo.evaluate import (
+    ENCODER_ONLY,
+    EvaluationSettings,
+    Evaluator,
+    Method,
+    baseline_method,
+    e4t_method,
+)
+from e4t_server.demo.results_file import append_row, ci95, finished, read_rows
 from e4t_server.demo.scenes import input_photo
 from e4t_server.demo.selection import add_only_option, selected
-from e4t_server.engine.artifact import ConceptArtifact
-from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
-from e4t_server.engine.personalize import personalize
 
 RESULTS_FILE = "sweep.jsonl"
 VALIDATION_START = 900_000
 
 
-MakeConcept = Callable[[DomainModel, Image.Image], ConceptArtifact]
-
-
-def _e4t(steps: int, lr: float = 0.0, embedding: float = 0.0) -> MakeConcept:
-    """E4T with λ_emb = ``embedding`` (λ_w stays the config's)."""
-
-    def make(model: DomainModel, photo: Image.Image) -> ConceptArtifact:
-        weights = model.config.personalization_regularization.weights
-        regularization = RegularizationWeights(embedding=embedding, weights=weights)
-        return personalize(model, photo, steps=steps, lr=lr, regularization=regularization)
-
-    return make
-
-
-def _baseline(train: Callable[..., BaselineConcept], lr: float) -> MakeConcept:
-    def make(model: DomainModel, photo: Image.Image) -> ConceptArtifact:
-        return train(model, photo, steps=15, lr=lr).artifact
-
-    return make
-
-
-ENCODER_ONLY = "E4T encoder only (0 steps)"
-VARIANTS: dict[str, MakeConcept] = {
-    ENCODER_ONLY: _e4t(0),
-    "E4T 15 steps, lr 1e-4, λ_emb 1e-1": _e4t(15, 1e-4, 1e-1),
-    "E4T 15 steps, lr 3e-4, λ_emb 1e-3": _e4t(15, 3e-4, 1e-3),
-    "E4T 15 steps, lr 1e-4, λ_emb 1e-3": _e4t(15, 1e-4, 1e-3),
-    "E4T 15 steps, lr 3e-5, λ_emb 1e-3": _e4t(15, 3e-5, 1e-3),
-    "E4T 5 steps, lr 1e-4, λ_emb 1e-3": _e4t(5, 1e-4, 1e-3),
+VARIANTS: dict[str, Method] = {
+    ENCODER_ONLY: e4t_method(0),
+    "E4T 15 steps, lr 1e-4, λ_emb 1e-1": e4t_method(15, 1e-4, 1e-1),
+    "E4T 15 steps, lr 3e-4, λ_emb 1e-3": e4t_method(15, 3e-4, 1e-3),
+    "E4T 15 steps, lr 1e-4, λ_emb 1e-3": e4t_method(15, 1e-4, 1e-3),
+    "E4T 15 steps, lr 3e-5, λ_emb 1e-3": e4t_method(15, 3e-5, 1e-3),
+    "E4T 5 steps, lr 1e-4, λ_emb 1e-3": e4t_method(5, 1e-4, 1e-3),
     # The baselines get the same search at the same 15-step budget, so that E4T is not
     # compared with untuned rivals.
-    "Textual Inversion 15 steps, lr 5e-3": _baseline(textual_inversion, 5e-3),
-    "Textual Inversion 15 steps, lr 2e-2": _baseline(textual_inversion, 2e-2),
-    "Textual Inversion 15 steps, lr 5e-2": _baseline(textual_inversion, 5e-2),
-    "LoRA-DreamBooth 15 steps, lr 1e-3": _baseline(lora_dreambooth, 1e-3),
-    "LoRA-DreamBooth 15 steps, lr 3e-3": _baseline(lora_dreambooth, 3e-3),
-    "LoRA-DreamBooth 15 steps, lr 1e-2": _baseline(lora_dreambooth, 1e-2),
+    "Textual Inversion 15 steps, lr 5e-3": baseline_method(textual_inversion, 15, 5e-3),
+    "Textual Inversion 15 steps, lr 2e-2": baseline_method(textual_inversion, 15, 2e-2),
+    "Textual Inversion 15 steps, lr 5e-2": baseline_method(textual_inversion, 15, 5e-2),
+    "LoRA-DreamBooth 15 steps, lr 1e-3": baseline_method(lora_dreambooth, 15, 1e-3),
+    "LoRA-DreamBooth 15 steps, lr 3e-3": baseline_method(lora_dreambooth, 15, 3e-3),
+    "LoRA-DreamBooth 15 steps, lr 1e-2": baseline_method(lora_dreambooth, 15, 1e-2),
 }
 
 
@@ -83,11 +62,7 @@ def sweep(model_dir: Path, out: Path, identities: int, only: tuple[str, ...] = (
     ``identities`` validation people; returns the results file."""
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
-    done = set()
-    if results.is_file():
-        for line in results.read_text().splitlines():
-            row = json.loads(line)
-            done.add((row["variant"], row["identity_seed"]))
+    done = finished(results, "variant")
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, EvaluationSettings())
     for identity_seed in split_seeds("train", identities, start=VALIDATION_START):
@@ -95,14 +70,11 @@ def sweep(model_dir: Path, out: Path, identities: int, only: tuple[str, ...] = (
         for name, make in VARIANTS.items():
             if (name, identity_seed) in done or not selected(name, only):
                 continue
-            started = time.perf_counter()
-            artifact = make(model, photo)
-            seconds = time.perf_counter() - started
-            images = evaluator.generations(artifact, "{concept}", seed=0)
-            row = {"variant": name, "identity_seed": identity_seed, "seconds": seconds}
+            made = make(model, photo, 0)
+            images = evaluator.generations(made.artifact, "{concept}", seed=0)
+            row = {"variant": name, "identity_seed": identity_seed, "seconds": made.seconds}
             row.update(evaluator.score(photo, images))
-            with results.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+            append_row(results, row)
         print(f"identity {identity_seed} done", flush=True)
     return results
 
@@ -111,8 +83,7 @@ def paired_table(results: Path) -> str:
     """Markdown: mean identity similarity per variant and its paired difference to the encoder
     alone (± 95 % CI) over the people every variant has scored."""
     scores: dict[str, dict[int, float]] = {}
-    for line in results.read_text().splitlines():
-        row = json.loads(line)
+    for row in read_rows(results):
         scores.setdefault(row["variant"], {})[row["identity_seed"]] = row["identity"]
     people = sorted(set.intersection(*(set(by_person) for by_person in scores.values())))
     reference = np.array([scores[ENCODER_ONLY][p] for p in people])
@@ -123,9 +94,8 @@ def paired_table(results: Path) -> str:
     for name, by_person in scores.items():
         values = np.array([by_person[p] for p in people])
         difference = values - reference
-        half_width = 1.96 * difference.std(ddof=1) / np.sqrt(len(people)) if len(people) > 1 else 0
         lines.append(
-            f"| {name} | {values.mean():.3f} | {difference.mean():+.3f} ± {half_width:.3f} |"
+            f"| {name} | {values.mean():.3f} | {difference.mean():+.3f} ± {ci95(difference):.3f} |"
         )
     return "\n".join(lines)
 

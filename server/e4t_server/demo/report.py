@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from e4t_server.demo.evaluate import (
     figure_image_name,
     methods,
 )
+from e4t_server.demo.results_file import ci95, read_rows
 from e4t_server.demo.scenes import PROMPT_CONTEXTS
 
 SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
@@ -57,8 +57,7 @@ def summarize(rows: list[dict[str, object]], order: list[str]) -> list[dict[str,
         for score in SCORES:
             values = np.array([float(row[score]) for row in group])  # type: ignore[arg-type]
             entry[score] = float(np.median(values) if score == "seconds" else values.mean())
-            spread = values.std(ddof=1) if len(values) > 1 else 0.0
-            entry[f"{score}_ci95"] = float(1.96 * spread / math.sqrt(len(values)))
+            entry[f"{score}_ci95"] = ci95(values)
         summary.append(entry)
     return summary
 
@@ -102,10 +101,8 @@ def paired_table(
         if not people or second not in identity:
             continue
         difference = np.array([identity[first][p] - identity[second][p] for p in people])
-        spread = difference.std(ddof=1) if len(difference) > 1 else 0.0
         lines.append(
-            f"| {first} − {second} | {difference.mean():+.3f} ± "
-            f"{1.96 * spread / math.sqrt(len(difference)):.3f} "
+            f"| {first} − {second} | {difference.mean():+.3f} ± {ci95(difference):.3f} "
             f"| {int((difference > 0).sum())}/{len(difference)} |"
         )
     return "\n".join(lines) + "\n"
@@ -154,11 +151,14 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def _load(run: Path) -> tuple[EvaluationSettings, list[str], list[dict[str, object]]]:
+    settings = EvaluationSettings(**json.loads((run / "settings.json").read_text()))
+    return settings, [TRUE_RENDER, *methods(settings)], read_rows(run / RESULTS_FILE)
+
+
 def write_report(run: Path) -> str:
     """Write ``summary.json``, ``summary.md`` and ``figure.png`` into ``run``; returns the table."""
-    settings = EvaluationSettings(**json.loads((run / "settings.json").read_text()))
-    order = [TRUE_RENDER, *methods(settings)]
-    rows = [json.loads(line) for line in (run / RESULTS_FILE).read_text().splitlines()]
+    settings, order, rows = _load(run)
     summary = summarize(rows, order)
     (run / "summary.json").write_text(
         json.dumps({"settings": settings.__dict__, "methods": summary}, indent=2) + "\n"
@@ -173,12 +173,30 @@ def write_report(run: Path) -> str:
     return f"{table}\n{paired}"
 
 
+def subset_tables(run: Path, from_identity: int) -> str:
+    """The summary and paired tables over identities with seeds ≥ ``from_identity`` only (e.g.
+    a replication on people added after the first look); writes nothing."""
+    settings, order, rows = _load(run)
+    rows = [row for row in rows if int(row["identity_seed"]) >= from_identity]  # type: ignore[call-overload]
+    table = markdown_table(summarize(rows, order))
+    return f"{table}\n{paired_table(rows, order, paired_comparisons(settings))}"
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, required=True, help="an evaluate --out directory")
+    parser.add_argument(
+        "--from-identity",
+        type=int,
+        metavar="SEED",
+        help="only print the tables over identities with seeds ≥ SEED (writes nothing)",
+    )
     args = parser.parse_args()
-    print(write_report(args.run))
+    if args.from_identity is None:
+        print(write_report(args.run))
+    else:
+        print(subset_tables(args.run, args.from_identity))
 
 
 if __name__ == "__main__":
