@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from e4t_server.demo import pretrained
-from e4t_server.demo.evaluate import TRUE_RENDER, EvaluationSettings, evaluate, methods
+from e4t_server.demo.evaluate import (
+    OTHER_RENDER,
+    TRUE_RENDER,
+    EvaluationSettings,
+    evaluate,
+    methods,
+    row_order,
+)
+from e4t_server.demo.results_file import read_rows
 
 TOY = EvaluationSettings(
     identities=1, samples=1, generation_steps=2, short_steps=1, long_steps=2, seed=0
 )
 
 
-def _rows(results: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in results.read_text().splitlines()]
-
-
 def test_a_filtered_run_then_a_full_run_scores_every_method_once(tmp_path: Path) -> None:
     model = pretrained.face_domain_dir()
     results = evaluate(model, tmp_path, TOY, only=("E4T",))
-    first = _rows(results)
+    first = read_rows(results)
     assert {row["method"] for row in first} == {name for name in methods(TOY) if "E4T" in name}
 
     evaluate(model, tmp_path, TOY)  # resumes: only the missing methods run
-    rows = _rows(results)
+    rows = read_rows(results)
     assert rows[: len(first)] == first
-    assert sorted(str(row["method"]) for row in rows) == sorted([TRUE_RENDER, *methods(TOY)])
+    assert sorted(str(row["method"]) for row in rows) == sorted(row_order(TOY))
     for row in rows:
         assert -1.0 <= float(str(row["identity"])) <= 1.0
         assert 0.0 <= float(str(row["background"])) <= 1.0
+    identity = {row["method"]: float(str(row["identity"])) for row in rows}
+    # the chance row draws another person: the metric must tell them apart from the input's
+    assert identity[TRUE_RENDER] > identity[OTHER_RENDER] + 0.2

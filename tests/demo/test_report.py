@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from e4t_server.demo.evaluate import RESULTS_FILE, TRUE_RENDER, EvaluationSettings, methods
+from e4t_server.demo.evaluate import RESULTS_FILE, EvaluationSettings, row_order
 from e4t_server.demo.report import paired_table, subset_tables
 from e4t_server.demo.results_file import append_row
 
@@ -30,7 +30,7 @@ def test_the_subset_tables_use_only_the_later_identities(tmp_path: Path) -> None
     settings = EvaluationSettings()
     (tmp_path / "settings.json").write_text(json.dumps(asdict(settings)))
     for seed, score in ((1, 0.9), (2, 0.2)):
-        for name in [TRUE_RENDER, *methods(settings)]:
+        for name in row_order(settings):
             append_row(
                 tmp_path / RESULTS_FILE,
                 {

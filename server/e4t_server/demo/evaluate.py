@@ -54,6 +54,7 @@ from e4t_server.engine.personalize import personalize
 
 RESULTS_FILE = "results.jsonl"
 TRUE_RENDER = "true render (upper reference)"
+OTHER_RENDER = "another person's true render (chance level)"
 CLASS_WORD = "class word only"
 TRAIT_WORDS = "class word + every trait in words"
 ENCODER_ONLY = "E4T encoder only (0 steps)"
@@ -131,6 +132,14 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
             textual_inversion, short, FAST_TI_LR
         ),
     }
+
+
+def row_order(settings: EvaluationSettings) -> list[str]:
+    """Every row of the table, in order: the methods between two references. The true render
+    is what a perfect generator scores; another held-out person's true render in the same
+    contexts is what a generator that keeps no identity at all scores. That row comes last so
+    that adding it kept the figure-image indices of earlier runs."""
+    return [TRUE_RENDER, *methods(settings), OTHER_RENDER]
 
 
 class Evaluator:
@@ -239,12 +248,14 @@ def evaluate(
             source.save(out / f"input_{identity_seed}.png")
         pending = [
             (method_index, name)
-            for method_index, name in enumerate([TRUE_RENDER, *table])
+            for method_index, name in enumerate(row_order(settings))
             if (name, identity_seed) not in done and selected(name, only)
         ]
         for method_index, name in pending:
-            if name == TRUE_RENDER:
-                made, images = None, evaluator.true_renders(identity_seed)
+            if name in (TRUE_RENDER, OTHER_RENDER):
+                # identity_seed + 1: another held-out person (the split is one seed range)
+                person = identity_seed if name == TRUE_RENDER else identity_seed + 1
+                made, images = None, evaluator.true_renders(person)
             else:
                 made = table[name](model, source, settings.seed)
                 phrase = _phrase(name, identity_seed)

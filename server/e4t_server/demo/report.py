@@ -20,10 +20,10 @@ from PIL import Image, ImageDraw
 from e4t_server.demo.evaluate import (
     FIGURE_IDENTITIES,
     RESULTS_FILE,
-    TRUE_RENDER,
     EvaluationSettings,
     figure_image_name,
     methods,
+    row_order,
 )
 from e4t_server.demo.results_file import ci95, read_rows
 from e4t_server.demo.scenes import PROMPT_CONTEXTS
@@ -121,6 +121,7 @@ def figure(run: Path, order: list[str]) -> Image.Image:
     for column, name in enumerate(columns):
         label = name.replace("Textual Inversion", "TI").replace("LoRA-DreamBooth", "LoRA")
         label = label.replace("true render (upper reference)", "true render")
+        label = label.replace("another person's true render (chance level)", "another person")
         for line, text in enumerate(_wrap(label, 11)[:2]):
             draw.text((column * CELL + 2, 2 + 12 * line), text, fill="black")
     row = 0
@@ -153,7 +154,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _load(run: Path) -> tuple[EvaluationSettings, list[str], list[dict[str, object]]]:
     settings = EvaluationSettings(**json.loads((run / "settings.json").read_text()))
-    return settings, [TRUE_RENDER, *methods(settings)], read_rows(run / RESULTS_FILE)
+    return settings, row_order(settings), read_rows(run / RESULTS_FILE)
 
 
 def write_report(run: Path) -> str:
