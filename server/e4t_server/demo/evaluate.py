@@ -54,7 +54,7 @@ from e4t_server.engine.personalize import personalize
 
 RESULTS_FILE = "results.jsonl"
 TRUE_RENDER = "true render (upper reference)"
-OTHER_RENDER = "another person's true render (chance level)"
+OTHER_RENDER = "other people's true renders (chance level)"
 CLASS_WORD = "class word only"
 TRAIT_WORDS = "class word + every trait in words"
 ENCODER_ONLY = "E4T encoder only (0 steps)"
@@ -136,8 +136,8 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
 
 def row_order(settings: EvaluationSettings) -> list[str]:
     """Every row of the table, in order: the methods between two references. The true render
-    is what a perfect generator scores; another held-out person's true render in the same
-    contexts is what a generator that keeps no identity at all scores. That row comes last so
+    is what a perfect generator scores; true renders of other held-out people in the same
+    contexts are what a generator that keeps no identity at all scores. That row comes last so
     that adding it kept the figure-image indices of earlier runs."""
     return [TRUE_RENDER, *methods(settings), OTHER_RENDER]
 
@@ -168,25 +168,23 @@ class Evaluator:
             for index, context in enumerate(PROMPT_CONTEXTS)
         ]
 
-    def true_renders(self, identity_seed: int) -> list[list[Image.Image]]:
-        """The renderer's own pictures of the identity in each prompt's context."""
-        identity = identity_from_seed(identity_seed)
-        return [
-            [
-                render(
-                    identity,
-                    nuisance_from_seed(
-                        identity_seed * 100 + sample,
-                        style=style,
-                        background=background,
-                        lighting=lighting,
-                    ),
-                    RESOLUTION,
-                )[0]
-                for sample in range(self.settings.samples)
-            ]
-            for style, background, lighting in PROMPT_CONTEXTS
-        ]
+    def true_renders(self, identity_seed: int, others: bool = False) -> list[list[Image.Image]]:
+        """The renderer's own pictures of the identity in each prompt's context; with
+        ``others``, each picture shows a different other held-out person instead (the seeds
+        after ``identity_seed``: the split is one seed range), so the chance level is not one
+        stranger's luck."""
+        samples = self.settings.samples
+        groups = []
+        for index, (style, background, lighting) in enumerate(PROMPT_CONTEXTS):
+            group = []
+            for sample in range(samples):
+                person = identity_seed + 1 + index * samples + sample if others else identity_seed
+                nuisance = nuisance_from_seed(
+                    person * 100 + sample, style=style, background=background, lighting=lighting
+                )
+                group.append(render(identity_from_seed(person), nuisance, RESOLUTION)[0])
+            groups.append(group)
+        return groups
 
     def score(self, source: Image.Image, images: list[list[Image.Image]]) -> dict[str, float]:
         """Mean identity similarity to ``source`` and adherence per context factor."""
@@ -253,9 +251,8 @@ def evaluate(
         ]
         for method_index, name in pending:
             if name in (TRUE_RENDER, OTHER_RENDER):
-                # identity_seed + 1: another held-out person (the split is one seed range)
-                person = identity_seed if name == TRUE_RENDER else identity_seed + 1
-                made, images = None, evaluator.true_renders(person)
+                others = name == OTHER_RENDER
+                made, images = None, evaluator.true_renders(identity_seed, others=others)
             else:
                 made = table[name](model, source, settings.seed)
                 phrase = _phrase(name, identity_seed)

@@ -121,7 +121,7 @@ def figure(run: Path, order: list[str]) -> Image.Image:
     for column, name in enumerate(columns):
         label = name.replace("Textual Inversion", "TI").replace("LoRA-DreamBooth", "LoRA")
         label = label.replace("true render (upper reference)", "true render")
-        label = label.replace("another person's true render (chance level)", "another person")
+        label = label.replace("other people's true renders (chance level)", "other people")
         for line, text in enumerate(_wrap(label, 11)[:2]):
             draw.text((column * CELL + 2, 2 + 12 * line), text, fill="black")
     row = 0
