@@ -7,7 +7,15 @@ import math
 import pytest
 
 from e4t_server.demo import pretrained
-from e4t_server.demo.base_probe import OTHER, OWN, PLAIN, guidance_sweep, load_base, trait_loss
+from e4t_server.demo.base_probe import (
+    OTHER,
+    OWN,
+    PLAIN,
+    guidance_sweep,
+    load_base,
+    trait_loss,
+    vae_round_trip,
+)
 from e4t_server.engine.components import BaseComponents
 
 
@@ -32,3 +40,10 @@ def test_the_guidance_sweep_scores_both_prompt_kinds(base: BaseComponents) -> No
     assert set(table) == {3.0}
     assert set(table[3.0]) == {OWN, PLAIN}
     assert all(math.isfinite(value) and -1 <= value <= 1 for value in table[3.0].values())
+
+
+def test_the_vae_round_trip_keeps_most_of_the_identity(base: BaseComponents) -> None:
+    """Decoded pictures still look like the person (far above the ~0.11 between different
+    people), though less than the renders themselves."""
+    scores = vae_round_trip(base, people=8)
+    assert scores["rendered"] > scores["round trip"] > 0.4

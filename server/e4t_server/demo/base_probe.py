@@ -8,6 +8,9 @@
    (what E4T's encoder, Textual Inversion and LoRA all learn from).
 2. **Guidance sweep**: identity similarity to the input photo of generations prompted with every
    trait in words, against "a face", per classifier-free guidance scale.
+3. **VAE round trip**: identity similarity to the input photo of other pictures of the person,
+   as rendered and after a VAE encode–decode round trip: the most identity a generator working in
+   this latent space could keep.
 
 ``--model`` is a domain model directory or a ``train_base`` output. Prints markdown tables.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.captions import CLASS_WORD, fully_described_face
@@ -154,6 +158,26 @@ def guidance_sweep(
     return table
 
 
+@torch.no_grad()
+def vae_round_trip(base: BaseComponents, *, people: int = 50, seed: int = 1) -> dict[str, float]:
+    """Mean identity similarity to each person's input photo of another picture of them, as
+    rendered (``"rendered"``) and decoded from its VAE latents (``"round trip"``)."""
+    seeds = split_seeds("heldout", people)
+    samples, latents, _ = rendered_targets(base, seeds, seed)
+    decoded = base.vae.decode(latents / base.vae.config["scaling_factor"]).sample
+    pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+    sources = [input_photo(identity_seed) for identity_seed in seeds]
+    metric = IdentityMetric.load()
+    pictures = {
+        "rendered": [Image.fromarray(image) for image in samples.images],
+        "round trip": [Image.fromarray(image) for image in pixels.numpy()],
+    }
+    return {
+        kind: float(np.mean(metric.pairwise_similarity(sources, images)))
+        for kind, images in pictures.items()
+    }
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -168,6 +192,10 @@ def main() -> None:
     print(f"\n| guidance | {OWN} | {PLAIN} |\n|---:|---:|---:|")
     for guidance, row in guidance_sweep(base).items():
         print(f"| {guidance:g} | {row[OWN]:.3f} | {row[PLAIN]:.3f} |")
+    round_trip = vae_round_trip(base)
+    print("\n| pictures | identity similarity to the input photo |\n|---|---:|")
+    for kind, value in round_trip.items():
+        print(f"| {kind} | {value:.3f} |")
 
 
 if __name__ == "__main__":
