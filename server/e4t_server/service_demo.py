@@ -40,8 +40,9 @@ from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo,
 
 MODEL_NOTICE = (
     "NOTE: the model is the demo face domain's: trained from scratch on procedural faces on "
-    "two CPU cores, at 32x32 pixels. It follows backdrops and styles, but a concept keeps only "
-    "a little of the input's identity (measured in docs/benchmarks.md). The job shows the whole "
+    "two CPU cores, at 32x32 pixels. It follows backdrops and styles, but its generations keep "
+    "no more of the input's identity than a stranger's picture has (measured in "
+    "docs/benchmarks.md). The job shows the whole "
     "service at work on a trained model."
 )
 PROMPTS = tuple(prompt_for(context, "{concept}") for context in PROMPT_CONTEXTS)

@@ -9,7 +9,8 @@ is rendered; every method turns it into a concept, and the engine generates
 lighting than the input's. Per method: identity similarity of each generation to the input
 (:class:`IdentityMetric`), prompt adherence (:class:`ContextMetric`), wall time per concept and
 bytes stored per concept. A "true render" row (the identity drawn by the renderer in the
-prompt's context) shows what the identity metric gives a perfect generator.
+prompt's context) shows what the identity metric gives a perfect generator; a chance row (other
+people drawn the same way) shows what it gives one that keeps no identity.
 
 Results are appended to ``results.jsonl`` one (method, identity) at a time, so a stopped run
 resumes where it was; ``summary.json``, ``summary.md`` and ``figure.png`` are rewritten at
@@ -65,7 +66,7 @@ FAST_TI_LR = 5e-2
 class EvaluationSettings:
     """Every knob of one evaluation (saved in the summary)."""
 
-    identities: int = 50
+    identities: int = 100
     samples: int = 2
     generation_steps: int = 25
     guidance_scale: float = GUIDANCE_SCALE
