@@ -182,6 +182,9 @@ def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument(
+        "--sweep-people", type=int, default=8, help="held-out people in the guidance sweep"
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -190,7 +193,7 @@ def main() -> None:
     for timestep, row in trait_loss(base).items():
         print(f"| {timestep} | {row[PLAIN]:.4f} | {row[OWN]:.4f} | {row[OTHER]:.4f} |")
     print(f"\n| guidance | {OWN} | {PLAIN} |\n|---:|---:|---:|")
-    for guidance, row in guidance_sweep(base).items():
+    for guidance, row in guidance_sweep(base, people=args.sweep_people).items():
         print(f"| {guidance:g} | {row[OWN]:.3f} | {row[PLAIN]:.3f} |")
     round_trip = vae_round_trip(base)
     print("\n| pictures | identity similarity to the input photo |\n|---|---:|")
