@@ -56,12 +56,21 @@ def write_admin_key(registry: Registry, home: Path) -> Path | None:
     return path
 
 
+# Serve gives its proxy 5 s to report ready, three times, then kills it, and `serve.start`
+# fails. On a busy 2-core machine the proxy's imports alone take longer, so an in-process
+# cluster gets a longer wait (unless the operator set one).
+PROXY_READY_TIMEOUT_ENV = "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S"
+PROXY_READY_TIMEOUT_S = "30"
+
+
 def start_ray(settings: Settings, num_cpus: int | None = None) -> None:
     """Join the configured Ray cluster, or start one in-process; then start Serve."""
     if not ray.is_initialized():
         if settings.ray_address:
             ray.init(address=settings.ray_address)
         else:
+            # Ray's processes inherit this environment, Serve's controller among them.
+            os.environ.setdefault(PROXY_READY_TIMEOUT_ENV, PROXY_READY_TIMEOUT_S)
             ray.init(num_cpus=num_cpus, include_dashboard=False)
     serve.start()
 
