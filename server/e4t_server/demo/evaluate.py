@@ -237,6 +237,7 @@ def evaluate(
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, settings)
     table = methods(settings)
+    order = row_order(settings)
     seeds = split_seeds("heldout", settings.identities)
     started = time.perf_counter()
     worked_on = 0
@@ -247,7 +248,7 @@ def evaluate(
             source.save(out / f"input_{identity_seed}.png")
         pending = [
             (method_index, name)
-            for method_index, name in enumerate(row_order(settings))
+            for method_index, name in enumerate(order)
             if (name, identity_seed) not in done and selected(name, only)
         ]
         for method_index, name in pending:

@@ -157,16 +157,23 @@ def _load(run: Path) -> tuple[EvaluationSettings, list[str], list[dict[str, obje
     return settings, row_order(settings), read_rows(run / RESULTS_FILE)
 
 
+def _tables(
+    settings: EvaluationSettings, order: list[str], rows: list[dict[str, object]]
+) -> tuple[list[dict[str, object]], str, str]:
+    """The summary rows, their Markdown table and the paired table."""
+    summary = summarize(rows, order)
+    paired = paired_table(rows, order, paired_comparisons(settings))
+    return summary, markdown_table(summary), paired
+
+
 def write_report(run: Path) -> str:
     """Write ``summary.json``, ``summary.md`` and ``figure.png`` into ``run``; returns the table."""
     settings, order, rows = _load(run)
-    summary = summarize(rows, order)
+    summary, table, paired = _tables(settings, order, rows)
     (run / "summary.json").write_text(
         json.dumps({"settings": settings.__dict__, "methods": summary}, indent=2) + "\n"
     )
     prompts = ", ".join(f"{s} / {b} background / {light}" for s, b, light in PROMPT_CONTEXTS)
-    table = markdown_table(summary)
-    paired = paired_table(rows, order, paired_comparisons(settings))
     (run / "summary.md").write_text(
         f"Prompts: {prompts}.\n\n{table}\nPaired per identity:\n\n{paired}", encoding="utf-8"
     )
@@ -179,8 +186,8 @@ def subset_tables(run: Path, from_identity: int) -> str:
     a replication on people added after the first look); writes nothing."""
     settings, order, rows = _load(run)
     rows = [row for row in rows if int(row["identity_seed"]) >= from_identity]  # type: ignore[call-overload]
-    table = markdown_table(summarize(rows, order))
-    return f"{table}\n{paired_table(rows, order, paired_comparisons(settings))}"
+    _, table, paired = _tables(settings, order, rows)
+    return f"{table}\n{paired}"
 
 
 def main() -> None:
