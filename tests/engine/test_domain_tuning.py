@@ -156,3 +156,21 @@ def test_a_timestep_range_limits_the_training_timesteps(fresh_model: DomainModel
     for bad in ((500, 500), (-1, 10), (0, 100_000)):
         with pytest.raises(ValueError, match="timestep_range"):
             step(bad)
+
+
+def test_tune_domain_refuses_a_bad_timestep_range_before_training(
+    fresh_model: DomainModel, tmp_path: Path
+) -> None:
+    fingerprint = fresh_model.fingerprint()
+    with pytest.raises(ValueError, match="timestep_range"):
+        tune_domain(
+            fresh_model,
+            dataset(2),
+            steps=2,
+            batch_size=2,
+            checkpoint_dir=tmp_path / "checkpoints",
+            checkpoint_every=1,
+            timestep_range=(900, 1001),
+        )
+    assert fresh_model.fingerprint() == fingerprint
+    assert not (tmp_path / "checkpoints").exists()

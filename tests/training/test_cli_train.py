@@ -107,3 +107,17 @@ def test_local_train_resumes_from_its_checkpoints_exactly(tmp_path: Path) -> Non
     fresh = DomainModel.from_pretrained(tmp_path / "fresh").offsets.lora_state_dict()
     assert any(not np.array_equal(interrupted[k].numpy(), straight[k].numpy()) for k in straight)
     assert any(not np.allclose(fresh[k].numpy(), straight[k].numpy()) for k in straight)
+
+
+def test_a_bad_timestep_range_is_a_usage_error(tmp_path: Path) -> None:
+    init, data = tmp_path / "init", tmp_path / "data"
+    DomainModel.from_components(build_tiny_components(), tiny_domain_config()).save_pretrained(init)
+    data.mkdir()
+    result = CliRunner().invoke(
+        app,
+        ["domains", "train", "--init", str(init), "--data", str(data),
+         "--output", str(tmp_path / "out"), "--timestep-range", "800", "1200"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.stderr[-3000:]
+    assert "--timestep-range" in result.stderr and "[0, 1000)" in result.stderr
+    assert not (tmp_path / "out").exists()

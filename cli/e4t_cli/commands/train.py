@@ -47,6 +47,13 @@ def train(
     gpu: Annotated[
         bool, typer.Option(help="One GPU per Ray Train worker (with --address).")
     ] = False,
+    timestep_range: Annotated[
+        tuple[int, int] | None,
+        typer.Option(
+            metavar="LOW HIGH",
+            help="Train only on diffusion timesteps LOW <= t < HIGH (default: all, as in E4T).",
+        ),
+    ] = None,
 ) -> None:
     """Domain-tune a domain model on a folder of images and save it for `versions register`.
 
@@ -66,6 +73,8 @@ def train(
         from e4t_server.engine.domain_tuning import tune_domain
     except ImportError as error:
         raise fail(f"training needs the server package (torch): {error}", ExitCode.ERROR) from None
+    if timestep_range is not None:
+        _check_timestep_range(init, timestep_range)
     if address is not None:
         assert checkpoint_dir is not None
         losses = _train_on_ray(
@@ -83,6 +92,7 @@ def train(
                 "num_workers": workers,
                 "cpus_per_worker": cpus_per_worker,
                 "use_gpu": gpu,
+                "timestep_range": timestep_range,
             },
         )
         _report(output, losses)
@@ -105,9 +115,23 @@ def train(
             checkpoint_dir=checkpoint_dir,
             checkpoint_every=checkpoint_every,
             progress=show,
+            timestep_range=timestep_range,
         )
     model.save_pretrained(output)
     _report(output, losses)
+
+
+def _check_timestep_range(init: Path, timestep_range: tuple[int, int]) -> None:
+    from e4t_server.engine.domain_model import num_train_timesteps
+    from e4t_server.engine.errors import ModelLoadError
+    from e4t_server.engine.training import check_timestep_range
+
+    try:
+        check_timestep_range(timestep_range, num_train_timesteps(init))
+    except ModelLoadError as error:
+        raise fail(str(error), ExitCode.ERROR) from None
+    except ValueError as error:
+        raise fail(f"--timestep-range: {error}", ExitCode.USAGE) from None
 
 
 def _progress_bar() -> Progress:

@@ -203,6 +203,15 @@ class DomainModel:
 # --------------------------------------------------------------------------------- loading
 
 
+def num_train_timesteps(model_dir: Path | str) -> int:
+    """The scheduler's number of training timesteps of a saved model, without loading it."""
+    try:
+        config = DDIMScheduler.load_config(str(model_dir), subfolder="scheduler")
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"cannot read the scheduler config in {model_dir}: {error}") from error
+    return int(config["num_train_timesteps"])
+
+
 def load_base_components(stable_diffusion_dir: Path, clip_vision_dir: Path) -> BaseComponents:
     """Load base components from local directories, refusing missing or partial weights."""
     if not (stable_diffusion_dir / "model_index.json").is_file():

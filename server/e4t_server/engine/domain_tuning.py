@@ -21,7 +21,12 @@ from torch import nn
 from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.data import ImageDataset, random_batches
 from e4t_server.engine.domain_model import DomainModel
-from e4t_server.engine.training import E4TTrainable, TrainingBatch, optimization_step
+from e4t_server.engine.training import (
+    E4TTrainable,
+    TrainingBatch,
+    check_timestep_range,
+    optimization_step,
+)
 
 ProgressCallback = Callable[[int, int, float], None]
 """Called after each step with ``(step, total_steps, loss)``; ``step`` counts from 1."""
@@ -92,6 +97,8 @@ def tune_domain(
     With ``checkpoint_dir``, a checkpoint is written every ``checkpoint_every`` steps and at the
     end, and a run finds the latest checkpoint there and resumes from it exactly.
     """
+    if timestep_range is not None:  # before anything is trained or written
+        check_timestep_range(timestep_range, model.base.scheduler.config["num_train_timesteps"])
     trainable = E4TTrainable(model, model.encoder, model.offsets)
     optimizer = torch.optim.AdamW(trainable.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)

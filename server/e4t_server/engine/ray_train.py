@@ -26,9 +26,9 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
 from e4t_server.engine.data import FolderDataset, random_batches
-from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.domain_model import DomainModel, num_train_timesteps
 from e4t_server.engine.domain_tuning import ProgressCallback, run_training_loop
-from e4t_server.engine.training import E4TTrainable
+from e4t_server.engine.training import E4TTrainable, check_timestep_range
 
 TRAINABLE_FILE = "trainable.safetensors"
 STATE_FILE = "training_state.pt"
@@ -47,6 +47,7 @@ class DistributedTuningConfig:
     seed: int
     checkpoint_every: int
     resume_from: str | None
+    timestep_range: tuple[int, int] | None = None
 
 
 def _generator_file(rank: int) -> str:
@@ -99,6 +100,7 @@ def _train_loop_per_worker(config: dict[str, Any]) -> None:
             start_step=start,
             total_steps=end,
             on_step=on_step,
+            timestep_range=settings.timestep_range,
         )
         history += _mean_over_workers(local, world_size)
         start = end
@@ -181,8 +183,12 @@ def tune_domain_on_ray(
     seed: int = 0,
     checkpoint_every: int = 0,
     progress: ProgressCallback | None = None,
+    timestep_range: tuple[int, int] | None = None,
 ) -> list[float]:
     """Domain-tune the model in ``model_dir`` on a Ray cluster and save it to ``output_dir``.
+
+    ``timestep_range`` (half-open) limits the training timesteps as in
+    :func:`~e4t_server.engine.domain_tuning.tune_domain`; it is checked before Ray starts.
 
     ``model_dir``, ``dataset_dir`` and ``storage_path`` must be readable (the last writable) by
     every worker: on one machine any local path, on a cluster a shared filesystem. Ray must be
@@ -196,6 +202,9 @@ def tune_domain_on_ray(
 
     if steps < 1 or num_workers < 1 or batch_size < 1:
         raise ValueError("steps, num_workers and batch_size must be positive")
+    if timestep_range is not None:
+        timestep_range = (int(timestep_range[0]), int(timestep_range[1]))
+        check_timestep_range(timestep_range, num_train_timesteps(model_dir))
     resume = latest_checkpoint(storage_path, run_name)
     settings = DistributedTuningConfig(
         model_dir=str(Path(model_dir).resolve()),
@@ -206,6 +215,7 @@ def tune_domain_on_ray(
         seed=seed,
         checkpoint_every=checkpoint_every,
         resume_from=None if resume is None else str(resume),
+        timestep_range=timestep_range,
     )
     queue = Queue(actor_options={"num_cpus": 0})
     trainer = TorchTrainer(

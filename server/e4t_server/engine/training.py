@@ -117,6 +117,17 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum() / (mask.sum() * values.shape[1]).clamp(min=1.0)
 
 
+def check_timestep_range(timestep_range: tuple[int, int], num_train_timesteps: int) -> None:
+    """Raise ``ValueError`` unless ``timestep_range`` is a non-empty half-open range of the
+    scheduler's training timesteps."""
+    low, high = timestep_range
+    if not 0 <= low < high <= num_train_timesteps:
+        raise ValueError(
+            f"timestep_range {tuple(timestep_range)} is not a non-empty range inside "
+            f"[0, {num_train_timesteps})"
+        )
+
+
 def denoising_loss(
     trainable: nn.Module,
     model: DomainModel,
@@ -140,11 +151,8 @@ def denoising_loss(
     if timestep_range is None:
         timesteps = torch.randint(num_train_timesteps, (batch_size,), generator=generator)
     else:
+        check_timestep_range(timestep_range, num_train_timesteps)
         low, high = timestep_range
-        if not 0 <= low < high <= num_train_timesteps:
-            raise ValueError(
-                f"timestep_range {timestep_range} is not inside [0, {num_train_timesteps})"
-            )
         timesteps = torch.randint(low, high, (batch_size,), generator=generator)
     timesteps = timesteps.to(device)
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
