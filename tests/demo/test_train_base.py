@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from e4t_server.demo.base_model import RESOLUTION
@@ -60,7 +61,10 @@ def test_each_training_picture_is_captioned_with_its_own_person() -> None:
     assert len({identity for identity in pictures.identities}) == 3
 
 
-def test_a_tiny_run_and_its_continuation_write_loadable_models(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pooled_text", [False, True])
+def test_a_tiny_run_and_its_continuation_write_loadable_models(
+    tmp_path: Path, pooled_text: bool
+) -> None:
     settings = BaseTrainingSettings(
         identities=2,
         images_per_identity=2,
@@ -72,6 +76,7 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(tmp_path: Path) -
         unet_batch=4,
         snr_gamma=5.0,
         checkpoint_every=2,
+        unet_pooled_text=pooled_text,
     )
     first = train_base(tmp_path / "first", settings, workers=1)
     assert first["unet_steps_done"] == 4
@@ -92,3 +97,7 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(tmp_path: Path) -
     ]
     assert any(changed)
     assert base.vae.config["scaling_factor"] == first["vae_scaling_factor"]
+    # the UNet's architecture survives saving, loading and continuing
+    pooling = "text" if pooled_text else None
+    assert first_unet.config["addition_embed_type"] == base.unet.config["addition_embed_type"]
+    assert base.unet.config["addition_embed_type"] == pooling

@@ -66,8 +66,14 @@ def clip_config(tokenizer: CLIPTokenizer) -> CLIPConfig:
     )
 
 
-def build_towers(tokenizer: CLIPTokenizer, seed: int) -> DemoTowers:
-    """Fresh, seeded CLIP, VAE and UNet of the demo size."""
+def build_towers(tokenizer: CLIPTokenizer, seed: int, *, pooled_text: bool = False) -> DemoTowers:
+    """Fresh, seeded CLIP, VAE and UNet of the demo size.
+
+    ``pooled_text`` adds an attention-pooled summary of the caption to the UNet's timestep
+    embedding (diffusers' ``addition_embed_type="text"``, as in Imagen and unCLIP), so the
+    caption reaches every ResNet block, the 16×16 ones too, not only the two cross-attention
+    resolutions. It needs no extra inputs: the pipeline and the engine call the UNet as before.
+    """
     torch.manual_seed(seed)
     clip = CLIPModel(clip_config(tokenizer))
     torch.manual_seed(seed)
@@ -82,6 +88,7 @@ def build_towers(tokenizer: CLIPTokenizer, seed: int) -> DemoTowers:
         norm_num_groups=8,
         mid_block_add_attention=False,
     )
+    pooling = {"addition_embed_type": "text", "addition_embed_type_num_heads": 4}
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
         block_out_channels=(32, 64, 64),
@@ -94,6 +101,7 @@ def build_towers(tokenizer: CLIPTokenizer, seed: int) -> DemoTowers:
         cross_attention_dim=TEXT_WIDTH,
         attention_head_dim=8,
         norm_num_groups=16,
+        **(pooling if pooled_text else {}),
     )
     return DemoTowers(clip=clip, vae=vae, unet=unet)
 

@@ -22,6 +22,7 @@ steps (a fresh warm-up and cosine cycle; CLIP and VAE are kept) and records both
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -75,6 +76,7 @@ class BaseTrainingSettings:
     ema_decay: float = 0.998
     empty_caption_rate: float = 0.1
     snr_gamma: float = 5.0
+    unet_pooled_text: bool = False
     checkpoint_every: int = 250
 
 
@@ -264,7 +266,7 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
     times["render_s"] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tokenizer_dir:
         tokenizer = build_offline_tokenizer(Path(tokenizer_dir), DEMO_WORDS)
-    towers = build_towers(tokenizer, settings.seed)
+    towers = build_towers(tokenizer, settings.seed, pooled_text=settings.unet_pooled_text)
 
     def batches(size: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
         return pictures.batches(size, generator, rng, settings.empty_caption_rate)
@@ -285,8 +287,7 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
     )
     latent_scale = set_latent_scale(towers.vae, pictures.images[:2048])
     times["vae_s"] = time.perf_counter() - stage
-    ema = build_towers(tokenizer, settings.seed).unet
-    ema.load_state_dict(towers.unet.state_dict())
+    ema = copy.deepcopy(towers.unet)
     base = BaseComponents(
         unet=ema,
         vae=towers.vae,
@@ -318,8 +319,7 @@ def continue_base(
     times = {"render_s": time.perf_counter() - started}
     base = load_base_components(previous / SD_DIR, previous / VISION_DIR)
     unet = base.unet
-    ema = build_towers(base.tokenizer, settings.seed).unet
-    ema.load_state_dict(unet.state_dict())
+    ema = copy.deepcopy(unet)
     report: dict[str, object] = {
         "continued_from": earlier,
         "settings": asdict(settings),
@@ -409,6 +409,11 @@ def main() -> None:
     parser.add_argument(
         "--checkpoint-every", type=int, default=defaults.checkpoint_every, help="UNet steps"
     )
+    parser.add_argument(
+        "--unet-pooled-text",
+        action="store_true",
+        help="also feed a pooled caption embedding to every UNet block (see base_model)",
+    )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -423,6 +428,7 @@ def main() -> None:
         unet_batch=args.unet_batch,
         snr_gamma=args.snr_gamma,
         checkpoint_every=args.checkpoint_every,
+        unet_pooled_text=args.unet_pooled_text,
     )
     workers = max(1, min(2, args.threads))
     report = (
