@@ -8,14 +8,21 @@ import pytest
 
 from e4t_server.demo import pretrained
 from e4t_server.demo.base_probe import (
+    NAMEABLE,
+    NAMEABLE_FACTORS,
     OTHER,
     OWN,
     PLAIN,
+    READ_FACTORS,
+    TRUE,
     guidance_sweep,
     load_base,
+    nameable_traits_on,
     trait_loss,
+    trait_readout,
     vae_round_trip,
 )
+from e4t_server.demo.faces import identity_from_seed
 from e4t_server.engine.components import BaseComponents
 
 
@@ -47,3 +54,23 @@ def test_the_vae_round_trip_keeps_most_of_the_identity(base: BaseComponents) -> 
     people), though less than the renders themselves."""
     scores = vae_round_trip(base, people=8)
     assert scores["rendered"] > scores["round trip"] > 0.4
+
+
+def test_a_stranger_wears_exactly_the_persons_nameable_traits() -> None:
+    person, stranger = identity_from_seed(1_000_000), identity_from_seed(1_500_000)
+    wearer = nameable_traits_on(person, stranger)
+    for name in vars(person):
+        expected = person if name in NAMEABLE_FACTORS else stranger
+        assert getattr(wearer, name) == getattr(expected, name), name
+    assert set(READ_FACTORS) <= set(NAMEABLE_FACTORS)
+
+
+def test_the_trait_readout_reads_the_renders_it_is_anchored_on(base: BaseComponents) -> None:
+    """The reference rows are right: the metric reads the true renders' hair style, and a
+    stranger with the person's nameable traits looks more like the person than chance (0.11)."""
+    readout = trait_readout(base, people=2, samples=1, steps=2)
+    assert set(readout.similarity) == set(readout.agreement) == {TRUE, OWN, PLAIN, NAMEABLE}
+    assert all(len(values) == 4 for values in readout.similarity.values())
+    assert readout.agreement[TRUE]["hair_style"] >= 0.75
+    true, nameable = (sum(readout.similarity[k]) / 4 for k in (TRUE, NAMEABLE))
+    assert true > 0.5 and nameable > 0.3

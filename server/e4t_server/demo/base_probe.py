@@ -11,6 +11,10 @@
 3. **VAE round trip**: identity similarity to the input photo of other pictures of the person,
    as rendered and after a VAE encode–decode round trip: the most identity a generator working in
    this latent space could keep.
+4. **Trait readout**: which traits the model draws when a prompt names them all. The identity
+   metric reads the factors of each generation, per prompt context, next to the person's true
+   renders, "a face" (a random person), and a stranger wearing the person's nameable traits
+   (the most a prompt in words could keep).
 
 ``--model`` is a domain model directory or a ``train_base`` output. Prints markdown tables.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +35,15 @@ from PIL import Image
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.captions import CLASS_WORD, fully_described_face
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
-from e4t_server.demo.faces import caption, identity_from_seed
+from e4t_server.demo.faces import (
+    IdentityFactors,
+    caption,
+    identity_from_seed,
+    nuisance_from_seed,
+    render,
+)
 from e4t_server.demo.identity import IdentityMetric
-from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 from e4t_server.engine.domain_model import IMAGE_ENCODER_DIR, load_base_components
@@ -40,6 +51,22 @@ from e4t_server.engine.encoder import image_latents
 from e4t_server.engine.training import masked_mean
 
 PLAIN, OWN, OTHER = "a face", "own traits", "another person's traits"
+TRUE, NAMEABLE = "true render", "nameable traits on a stranger"
+NAMEABLE_FACTORS = (
+    "hair_colour",
+    "hair_style",
+    "glasses",
+    "beard",
+    "skin_tone",
+    "jaw",
+    "eye_colour",
+    "freckles",
+    "earrings",
+    "mouth_shape",
+)
+"""The factors a caption can name (``captions.trait_phrases``)."""
+READ_FACTORS = ("hair_style", "hair_colour", "glasses", "beard", "jaw", "mouth_shape", "freckles")
+"""Nameable factors the identity metric reads well (not eye colour or earrings, see the docs)."""
 
 
 def load_base(directory: Path) -> BaseComponents:
@@ -178,12 +205,91 @@ def vae_round_trip(base: BaseComponents, *, people: int = 50, seed: int = 1) -> 
     }
 
 
+def nameable_traits_on(person: IdentityFactors, stranger: IdentityFactors) -> IdentityFactors:
+    """``stranger`` with every trait of ``person`` that a caption can name."""
+    return replace(stranger, **{name: getattr(person, name) for name in NAMEABLE_FACTORS})
+
+
+@dataclass(frozen=True)
+class TraitReadout:
+    """Per picture kind: mean identity similarity to the input photo per prompt context, and
+    the share of pictures whose predicted factor equals the person's, per read factor."""
+
+    similarity: dict[str, list[float]]
+    agreement: dict[str, dict[str, float]]
+
+
+@torch.no_grad()
+def trait_readout(
+    base: BaseComponents, *, people: int = 30, samples: int = 2, steps: int = 25
+) -> TraitReadout:
+    """Which traits the model draws when the prompt names them all (module docstring, 4.)."""
+    pipeline = stable_diffusion_pipeline(base)
+    pipeline.set_progress_bar_config(disable=True)
+    metric = IdentityMetric.load()
+    kinds = (TRUE, OWN, PLAIN, NAMEABLE)
+    scores: dict[str, list[list[float]]] = {kind: [[] for _ in PROMPT_CONTEXTS] for kind in kinds}
+    hits: dict[str, dict[str, list[bool]]] = {k: {f: [] for f in READ_FACTORS} for k in kinds}
+    for identity_seed in split_seeds("heldout", people):
+        person = identity_from_seed(identity_seed)
+        wearer = nameable_traits_on(person, identity_from_seed(identity_seed + 500_000))
+        source = input_photo(identity_seed)
+        for index, context in enumerate(PROMPT_CONTEXTS):
+            style, background, lighting = context
+            nuisances = [
+                nuisance_from_seed(
+                    identity_seed * 10 + k, style=style, background=background, lighting=lighting
+                )
+                for k in range(samples)
+            ]
+            pictures = {
+                TRUE: [render(person, n, RESOLUTION)[0] for n in nuisances],
+                NAMEABLE: [render(wearer, n, RESOLUTION)[0] for n in nuisances],
+            }
+            for kind, phrase in ((OWN, fully_described_face(person)), (PLAIN, "a face")):
+                pictures[kind] = pipeline(
+                    [prompt_for(context, phrase)] * samples,
+                    num_inference_steps=steps,
+                    guidance_scale=GUIDANCE_SCALE,
+                    generator=torch.Generator().manual_seed(index),  # same noise for both
+                    height=RESOLUTION,
+                    width=RESOLUTION,
+                ).images
+            for kind, images in pictures.items():
+                similarity = metric.pairwise_similarity([source] * samples, images)
+                scores[kind][index].append(float(np.mean(similarity)))
+                for labels in metric.predict(images).labels(metric.config):
+                    for factor in READ_FACTORS:
+                        hits[kind][factor].append(labels[factor] == getattr(person, factor))
+    return TraitReadout(
+        similarity={kind: [float(np.mean(c)) for c in scores[kind]] for kind in kinds},
+        agreement={k: {f: float(np.mean(v)) for f, v in hits[k].items()} for k in kinds},
+    )
+
+
+def print_trait_readout(readout: TraitReadout) -> None:
+    """The readout as two markdown tables."""
+    contexts = [f"{style} / {background}" for style, background, _ in PROMPT_CONTEXTS]
+    print(f"\n| pictures | {' | '.join(contexts)} | all |\n|---|{'---:|' * (len(contexts) + 1)}")
+    for kind, values in readout.similarity.items():
+        cells = " | ".join(f"{value:.3f}" for value in values)
+        print(f"| {kind} | {cells} | {np.mean(values):.3f} |")
+    kinds = list(readout.agreement)
+    print(f"\n| factor | {' | '.join(kinds)} |\n|---|{'---:|' * len(kinds)}")
+    for factor in READ_FACTORS:
+        cells = " | ".join(f"{readout.agreement[kind][factor]:.2f}" for kind in kinds)
+        print(f"| {factor} | {cells} |")
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument(
         "--sweep-people", type=int, default=8, help="held-out people in the guidance sweep"
+    )
+    parser.add_argument(
+        "--readout-people", type=int, default=30, help="held-out people in the trait readout"
     )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -199,6 +305,7 @@ def main() -> None:
     print("\n| pictures | identity similarity to the input photo |\n|---|---:|")
     for kind, value in round_trip.items():
         print(f"| {kind} | {value:.3f} |")
+    print_trait_readout(trait_readout(base, people=args.readout_people))
 
 
 if __name__ == "__main__":
