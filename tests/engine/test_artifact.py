@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import (
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import load_file
 
-from e4t_server.engine.artifact import ConceptArtifact
+from e4t_server.engine.artifact import ConceptArtifact, ConceptMetadata
 from e4t_server.engine.errors import ArtifactError
 from e4t_server.engine.generate import Engine
 
@@ -39,6 +40,17 @@ def test_blob_is_standard_safetensors(concept: ConceptArtifact) -> None:
 def test_metadata_changes_the_address(concept: ConceptArtifact) -> None:
     other = replace(concept, metadata=replace(concept.metadata, seed=1))
     assert other.sha256 != concept.sha256
+
+
+def test_metadata_written_before_the_regularization_was_recorded_still_loads(
+    concept: ConceptArtifact,
+) -> None:
+    header = concept.metadata.to_header()
+    assert json.loads(header["lambda_embedding"]) is not None
+    older = {k: v for k, v in header.items() if not k.startswith(("lambda_", "batch_size"))}
+    metadata = ConceptMetadata.from_header(older)
+    assert metadata.lambda_embedding is None and metadata.batch_size is None
+    assert metadata.steps == concept.metadata.steps
 
 
 @pytest.mark.parametrize("data", [b"", b"garbage", b"\xff" * 8 + b"{}"])

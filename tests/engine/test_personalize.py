@@ -102,6 +102,9 @@ def test_a_stronger_embedding_regularization_keeps_the_embedding_nearer_the_clas
         artifact = personalize(
             domain_model, synthetic_image(5), steps=10, seed=0, lr=1e-2, regularization=weights
         )
+        # the artifact records the weights it was made with, not the domain's defaults
+        assert artifact.metadata.lambda_embedding == embedding_weight
+        assert artifact.metadata.lambda_weights == 0.0
         return float((artifact.embedding - domain_model.class_word_embedding).norm())
 
     assert distance(1e3) < distance(0.0)

@@ -47,6 +47,10 @@ class ConceptMetadata:
     lr: float
     loss_curve: tuple[float, ...] = ()
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # Optional so artifacts written before these were recorded still load (they hold None).
+    batch_size: int | None = None
+    lambda_embedding: float | None = None
+    lambda_weights: float | None = None
     format_version: int = FORMAT_VERSION
 
     def to_header(self) -> dict[str, str]:

@@ -96,6 +96,9 @@ def personalize(
         lr=lr,
         loss_curve=tuple(losses),
         created_at=(created_at or datetime.now(UTC)).isoformat(),
+        batch_size=batch_size,
+        lambda_embedding=regularization.embedding,
+        lambda_weights=regularization.weights,
     )
     return ConceptArtifact.create(embedding, offsets.lora_state_dict(), metadata)
 
