@@ -79,8 +79,9 @@ class _BaselineTrainable(nn.Module):
 
 
 @dataclass(frozen=True)
-class BaselineConcept:
-    """A baseline's concept, its wall time and what the method has to store."""
+class MadeConcept:
+    """A concept made by any compared method (E4T or a baseline), its wall time and what the
+    method has to store."""
 
     artifact: ConceptArtifact
     seconds: float
@@ -88,7 +89,13 @@ class BaselineConcept:
 
 
 def _metadata(
-    model: DomainModel, *, steps: int, seed: int, lr: float, losses: tuple[float, ...] = ()
+    model: DomainModel,
+    *,
+    steps: int,
+    seed: int,
+    lr: float,
+    losses: tuple[float, ...] = (),
+    batch_size: int | None = None,
 ) -> ConceptMetadata:
     return ConceptMetadata(
         domain_fingerprint=model.fingerprint(),
@@ -99,6 +106,7 @@ def _metadata(
         seed=seed,
         lr=lr,
         loss_curve=losses,
+        batch_size=batch_size,
     )
 
 
@@ -127,7 +135,9 @@ def _train(
         total_steps=steps,
     )
     trainable.eval()
-    metadata = _metadata(model, steps=steps, seed=seed, lr=lr, losses=tuple(losses))
+    metadata = _metadata(
+        model, steps=steps, seed=seed, lr=lr, losses=tuple(losses), batch_size=batch_size
+    )
     return ConceptArtifact.create(
         trainable.embedding, trainable.offsets.lora_state_dict(), metadata
     )
@@ -142,7 +152,7 @@ def optimize_concept(
     lr: float,
     seed: int,
     batch_size: int,
-) -> BaselineConcept:
+) -> MadeConcept:
     """Optimize one ``part`` of a concept, starting from the class word's embedding and zero
     offsets; stores that part alone, in the dtype E4T's artifact uses for it."""
     started = time.perf_counter()
@@ -154,7 +164,7 @@ def optimize_concept(
         stored = save({"embedding": artifact.embedding.to(EMBEDDING_DTYPE)})
     else:
         stored = save({name: value.to(OFFSET_DTYPE) for name, value in artifact.offsets.items()})
-    return BaselineConcept(artifact, time.perf_counter() - started, len(stored))
+    return MadeConcept(artifact, time.perf_counter() - started, len(stored))
 
 
 def textual_inversion(
@@ -165,7 +175,7 @@ def textual_inversion(
     lr: float = 5e-3,
     seed: int = 0,
     batch_size: int = 4,
-) -> BaselineConcept:
+) -> MadeConcept:
     """Optimize the placeholder embedding alone; stores one embedding."""
     return optimize_concept(
         model, image, part="embedding", steps=steps, lr=lr, seed=seed, batch_size=batch_size
@@ -180,7 +190,7 @@ def lora_dreambooth(
     lr: float = 1e-3,
     seed: int = 0,
     batch_size: int = 4,
-) -> BaselineConcept:
+) -> MadeConcept:
     """Optimize low-rank UNet offsets alone; stores the offsets (fp16, like E4T's)."""
     return optimize_concept(
         model, image, part="offsets", steps=steps, lr=lr, seed=seed, batch_size=batch_size

@@ -33,7 +33,7 @@ from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
 from e4t_server.demo.baselines import (
-    BaselineConcept,
+    MadeConcept,
     class_word_concept,
     lora_dreambooth,
     textual_inversion,
@@ -75,14 +75,14 @@ class EvaluationSettings:
     seed: int = 0
 
 
-Method = Callable[[DomainModel, Image.Image, int], BaselineConcept]
+Method = Callable[[DomainModel, Image.Image, int], MadeConcept]
 
 
 def e4t_method(steps: int, lr: float | None = None, embedding: float | None = None) -> Method:
     """E4T personalization; ``lr`` and λ_emb = ``embedding`` default to the domain config's
     (λ_w always is the config's)."""
 
-    def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
         regularization = None
         if embedding is not None:
             weights = model.config.personalization_regularization.weights
@@ -91,17 +91,17 @@ def e4t_method(steps: int, lr: float | None = None, embedding: float | None = No
         artifact = personalize(
             model, image, steps=steps, seed=seed, lr=lr, regularization=regularization
         )
-        return BaselineConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
+        return MadeConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
 
     return make
 
 
 def baseline_method(
-    train: Callable[..., BaselineConcept], steps: int, lr: float | None = None
+    train: Callable[..., MadeConcept], steps: int, lr: float | None = None
 ) -> Method:
     """Textual Inversion or LoRA-DreamBooth (``train``); ``lr`` defaults to the method's own."""
 
-    def make(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
+    def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
         if lr is None:
             return train(model, image, steps=steps, seed=seed)
         return train(model, image, steps=steps, seed=seed, lr=lr)
@@ -109,8 +109,8 @@ def baseline_method(
     return make
 
 
-def _class_word(model: DomainModel, image: Image.Image, seed: int) -> BaselineConcept:
-    return BaselineConcept(class_word_concept(model), 0.0, 0)
+def _class_word(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
+    return MadeConcept(class_word_concept(model), 0.0, 0)
 
 
 def methods(settings: EvaluationSettings) -> dict[str, Method]:
