@@ -33,6 +33,9 @@ def test_a_filtered_run_then_a_full_run_scores_every_method_once(tmp_path: Path)
     for row in rows:
         assert -1.0 <= float(str(row["identity"])) <= 1.0
         assert 0.0 <= float(str(row["background"])) <= 1.0
+        per_prompt = [float(value) for value in row["identity_per_prompt"]]  # type: ignore[attr-defined]
+        assert len(per_prompt) == 4
+        assert abs(sum(per_prompt) / 4 - float(str(row["identity"]))) < 1e-5
     identity = {row["method"]: float(str(row["identity"])) for row in rows}
     # the chance row draws other people: the metric must tell them apart from the input's person
     assert identity[TRUE_RENDER] > identity[OTHER_RENDER] + 0.2

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from e4t_server.demo.evaluate import RESULTS_FILE, EvaluationSettings, row_order
-from e4t_server.demo.report import paired_table, subset_tables
+from e4t_server.demo.report import paired_table, per_prompt_table, subset_tables
 from e4t_server.demo.results_file import append_row
 
 
@@ -48,3 +48,21 @@ def test_the_subset_tables_use_only_the_later_identities(tmp_path: Path) -> None
     assert "| class word only | 0.200 ± 0.000 |" in tables
     assert "0.900" not in tables and "0.550" not in tables
     assert "| E4T + 15 steps − class word only | +0.000 ± 0.000 | 0/1 |" in tables
+
+
+def test_the_per_prompt_table_averages_each_prompt_over_complete_identities() -> None:
+    order = ["a", "b"]
+    rows: list[dict[str, object]] = [
+        {"method": "a", "identity_seed": 1, "identity_per_prompt": [0.1, 0.2, 0.3, 0.4]},
+        {"method": "b", "identity_seed": 1, "identity_per_prompt": [0.0, 0.0, 0.0, 0.0]},
+        {"method": "a", "identity_seed": 2, "identity_per_prompt": [0.3, 0.4, 0.5, 0.6]},
+        {"method": "b", "identity_seed": 2, "identity_per_prompt": [0.2, 0.2, 0.2, 0.2]},
+        {"method": "a", "identity_seed": 3, "identity_per_prompt": [1.0, 1.0, 1.0, 1.0]},
+    ]
+    lines = per_prompt_table(rows, order).splitlines()
+    assert lines[2:] == [
+        "| a | 0.200 | 0.300 | 0.400 | 0.500 |",
+        "| b | 0.100 | 0.100 | 0.100 | 0.100 |",
+    ]
+    older = [{k: v for k, v in row.items() if k != "identity_per_prompt"} for row in rows]
+    assert per_prompt_table(older, order) == ""

@@ -187,10 +187,12 @@ class Evaluator:
             groups.append(group)
         return groups
 
-    def score(self, source: Image.Image, images: list[list[Image.Image]]) -> dict[str, float]:
-        """Mean identity similarity to ``source`` and adherence per context factor."""
+    def score(self, source: Image.Image, images: list[list[Image.Image]]) -> dict[str, object]:
+        """Mean identity similarity to ``source`` (over all pictures, and per prompt) and
+        adherence per context factor."""
         flat = [image for group in images for image in group]
         similarity = self.identity.pairwise_similarity([source] * len(flat), flat)
+        per_prompt = similarity.reshape(len(images), -1).mean(axis=1)
         adherence: dict[str, list[bool]] = {"background": [], "style": [], "lighting": []}
         for (style, background, lighting), group in zip(PROMPT_CONTEXTS, images, strict=True):
             for image in group:
@@ -199,7 +201,10 @@ class Evaluator:
                 )
                 for name, present in found.items():
                     adherence[name].append(bool(present))
-        scores = {"identity": float(np.mean(similarity))}
+        scores: dict[str, object] = {
+            "identity": float(np.mean(similarity)),
+            "identity_per_prompt": [round(float(value), 6) for value in per_prompt],
+        }
         scores.update({name: float(np.mean(values)) for name, values in adherence.items()})
         return scores
 

@@ -78,6 +78,24 @@ def markdown_table(summary: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def per_prompt_table(rows: list[dict[str, object]], order: list[str]) -> str:
+    """Markdown: each method's identity similarity per prompt, over the complete identities
+    whose rows hold per-prompt scores (runs before 2026-11-27 did not record them: "")."""
+    scores: dict[str, list[list[float]]] = defaultdict(list)
+    for row in complete_rows(rows, order):
+        if "identity_per_prompt" in row:
+            scores[str(row["method"])].append(list(row["identity_per_prompt"]))  # type: ignore[call-overload]
+    if not scores:
+        return ""
+    prompts = [f"{style} / {background}" for style, background, _ in PROMPT_CONTEXTS]
+    lines = [f"| method | {' | '.join(prompts)} |", f"|---|{'---:|' * len(prompts)}"]
+    for name in order:
+        if name in scores:
+            means = np.mean(np.array(scores[name]), axis=0)
+            lines.append(f"| {name} | {' | '.join(f'{value:.3f}' for value in means)} |")
+    return "\n".join(lines) + "\n"
+
+
 def paired_comparisons(settings: EvaluationSettings) -> list[tuple[str, str]]:
     """(first, second) method pairs the paired table compares: every E4T row against the
     baselines at its budget, at their long budget and against the class word alone."""
@@ -160,9 +178,13 @@ def _load(run: Path) -> tuple[EvaluationSettings, list[str], list[dict[str, obje
 def _tables(
     settings: EvaluationSettings, order: list[str], rows: list[dict[str, object]]
 ) -> tuple[list[dict[str, object]], str, str]:
-    """The summary rows, their Markdown table and the paired table."""
+    """The summary rows, their Markdown table and the paired table (followed by the
+    per-prompt table where the rows have one)."""
     summary = summarize(rows, order)
     paired = paired_table(rows, order, paired_comparisons(settings))
+    per_prompt = per_prompt_table(rows, order)
+    if per_prompt:
+        paired += f"\nIdentity similarity per prompt:\n\n{per_prompt}"
     return summary, markdown_table(summary), paired
 
 
