@@ -42,7 +42,7 @@ from e4t_server.demo.faces import (
     nuisance_from_seed,
     render,
 )
-from e4t_server.demo.identity import IdentityMetric
+from e4t_server.demo.identity import IdentityMetric, factor_embedding
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
@@ -233,7 +233,7 @@ def trait_readout(
     for identity_seed in split_seeds("heldout", people):
         person = identity_from_seed(identity_seed)
         wearer = nameable_traits_on(person, identity_from_seed(identity_seed + 500_000))
-        source = input_photo(identity_seed)
+        source = metric.embed([input_photo(identity_seed)])[0]
         for index, context in enumerate(PROMPT_CONTEXTS):
             style, background, lighting = context
             nuisances = [
@@ -256,9 +256,10 @@ def trait_readout(
                     width=RESOLUTION,
                 ).images
             for kind, images in pictures.items():
-                similarity = metric.pairwise_similarity([source] * samples, images)
-                scores[kind][index].append(float(np.mean(similarity)))
-                for labels in metric.predict(images).labels(metric.config):
+                prediction = metric.predict(images)  # once: both scores read the same factors
+                similarity = factor_embedding(prediction) @ source
+                scores[kind][index].append(float(similarity.mean()))
+                for labels in prediction.labels(metric.config):
                     for factor in READ_FACTORS:
                         hits[kind][factor].append(labels[factor] == getattr(person, factor))
     return TraitReadout(

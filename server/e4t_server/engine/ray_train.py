@@ -203,7 +203,6 @@ def tune_domain_on_ray(
     if steps < 1 or num_workers < 1 or batch_size < 1:
         raise ValueError("steps, num_workers and batch_size must be positive")
     if timestep_range is not None:
-        timestep_range = (int(timestep_range[0]), int(timestep_range[1]))
         check_timestep_range(timestep_range, num_train_timesteps(model_dir))
     resume = latest_checkpoint(storage_path, run_name)
     settings = DistributedTuningConfig(
