@@ -33,7 +33,7 @@ def test_a_filtered_run_then_a_full_run_scores_every_method_once(tmp_path: Path)
     for row in rows:
         assert -1.0 <= float(str(row["identity"])) <= 1.0
         assert 0.0 <= float(str(row["background"])) <= 1.0
-        per_prompt = [float(value) for value in row["identity_per_prompt"]]  # type: ignore[attr-defined]
+        per_prompt = [float(value) for value in row["identity_per_prompt"]]
         assert len(per_prompt) == 4
         assert abs(sum(per_prompt) / 4 - float(str(row["identity"]))) < 1e-5
     identity = {row["method"]: float(str(row["identity"])) for row in rows}

@@ -18,9 +18,9 @@ def encoder_inputs(model: DomainModel, batch: int = 2) -> tuple[torch.Tensor, ..
 
 def test_untrained_encoder_predicts_the_class_word_embedding(domain_model: DomainModel) -> None:
     output = domain_model.encoder(*encoder_inputs(domain_model))
-    class_row = domain_model.base.text_encoder.get_input_embeddings().weight[
-        domain_model.class_token_id
-    ]
+    embeddings = domain_model.base.text_encoder.get_input_embeddings()
+    assert isinstance(embeddings, torch.nn.Embedding)
+    class_row = embeddings.weight[domain_model.class_token_id]
     assert torch.equal(output.offset, torch.zeros_like(output.offset))
     assert torch.equal(output.embedding, class_row.expand_as(output.embedding))
 

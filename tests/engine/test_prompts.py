@@ -56,5 +56,7 @@ def test_class_embedding_injection_equals_class_word_prompt(domain_model: Domain
     )
     plain = encoder.encode(encoder.tokenize(["a photo of face"]), None)
     assert torch.equal(injected, plain)
-    weight = domain_model.base.text_encoder.get_input_embeddings().weight
+    token_embeddings = domain_model.base.text_encoder.get_input_embeddings()
+    assert isinstance(token_embeddings, torch.nn.Embedding)
+    weight = token_embeddings.weight
     assert weight.shape[0] == len(domain_model.base.tokenizer)  # the base table was not resized

@@ -14,7 +14,9 @@ def test_known_words_are_single_tokens_and_anything_else_still_tokenizes(tmp_pat
     assert tokens[:6] == ["a</w>", "watercolor</w>", "portrait</w>", "of</w>", "a</w>", "face</w>"]
     unknown = tokenizer("zebra xylophone", add_special_tokens=False).input_ids
     assert len(unknown) > 2  # split into known pieces, never dropped
-    assert tokenizer.decode(unknown).strip() == "zebra xylophone"
+    decoded = tokenizer.decode(unknown)
+    assert isinstance(decoded, str)
+    assert decoded.strip() == "zebra xylophone"
     full = tokenizer("a photo of face").input_ids
     assert full[0] == tokenizer.bos_token_id and full[-1] == tokenizer.eos_token_id
 

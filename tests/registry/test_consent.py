@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from e4t_registry.concepts import ConceptService
 from e4t_registry.consent import ConsentService
 from e4t_registry.errors import ConsentRequiredError, FailedPreconditionError, InvalidArgumentError
-from e4t_registry.models import ConceptStatus, utcnow
+from e4t_registry.models import Concept, ConceptStatus, utcnow
 from e4t_registry.registry import Registry
 from tests.registry.conftest import ADMIN, RegistryBackend, TenantWorld, make_world
 
@@ -18,7 +19,9 @@ ARTIFACT = b"concept-offsets-of-user-1"
 PHOTO = b"\x89PNG-the-face-of-user-1"
 
 
-def _create_concept(registry: Registry, world: TenantWorld, consent_id: object = None) -> object:
+def _create_concept(
+    registry: Registry, world: TenantWorld, consent_id: uuid.UUID | None = None
+) -> Concept:
     return registry.concepts.create(
         world.tenant.id,
         domain_id=world.domain.id,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from e4t_registry.idempotency import IdempotencyService
-from e4t_registry.models import PLATFORM_SCOPE, IdempotencyRecord
+from e4t_registry.idempotency import IdempotencyService, RememberedCall
+from e4t_registry.models import PLATFORM_SCOPE
 from tests.registry.conftest import RegistryBackend, TenantWorld, make_world
 
 METHOD = "/e4t.v1.ApiKeyService/CreateApiKey"
@@ -54,7 +54,7 @@ def test_concurrent_inserts_agree_on_one_record(
     service = backend.registry.idempotency
     scope = str(world.tenant.id)
     barrier = threading.Barrier(4)
-    results: list[IdempotencyRecord] = []
+    results: list[RememberedCall] = []
 
     def remember(index: int) -> None:
         barrier.wait()

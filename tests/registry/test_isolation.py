@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -135,29 +136,45 @@ def _attacks(registry: Registry, a: TenantData, b: TenantData) -> list[Callable[
         ),
     ]
     for concept_id in b.ids["concept"]:
-        calls.append(lambda c=concept_id: registry.concepts.delete(t, c, actor=ADMIN))
+        calls.append(partial(registry.concepts.delete, t, concept_id, actor=ADMIN))
         calls.append(
-            lambda c=concept_id: registry.concepts.add_version(
-                t, c, domain_model_version_id=a.domain_version_id, artifact=b"x", actor=ADMIN
+            partial(
+                registry.concepts.add_version,
+                t,
+                concept_id,
+                domain_model_version_id=a.domain_version_id,
+                artifact=b"x",
+                actor=ADMIN,
             )
         )
     for subject_id, consent_id in zip(b.ids["subject"], b.ids["consent"], strict=True):
-        calls.append(lambda c=consent_id: registry.consent.revoke(t, c, actor=ADMIN))
-        calls.append(lambda s=subject_id: registry.consent.erase_subject(t, s, actor=ADMIN))
+        calls.append(partial(registry.consent.revoke, t, consent_id, actor=ADMIN))
+        calls.append(partial(registry.consent.erase_subject, t, subject_id, actor=ADMIN))
         calls.append(
-            lambda s=subject_id, c=consent_id: registry.concepts.create(
-                t, domain_id=a.domain_id, subject_id=s, consent_id=c, actor=ADMIN
+            partial(
+                registry.concepts.create,
+                t,
+                domain_id=a.domain_id,
+                subject_id=subject_id,
+                consent_id=consent_id,
+                actor=ADMIN,
             )
         )
         calls.append(
-            lambda s=subject_id, c=consent_id: registry.concepts.add_source_image(
-                t, subject_id=s, consent_id=c, image=b"img", extension="png", actor=ADMIN
+            partial(
+                registry.concepts.add_source_image,
+                t,
+                subject_id=subject_id,
+                consent_id=consent_id,
+                image=b"img",
+                extension="png",
+                actor=ADMIN,
             )
         )
     for operation_id in b.ids["operation"]:
-        calls.append(lambda o=operation_id: registry.operations.finish(t, o, result={}))
+        calls.append(partial(registry.operations.finish, t, operation_id, result={}))
     for key_id in b.ids["key"]:
-        calls.append(lambda k=key_id: registry.keys.revoke(tenant_id=t, key_id=k, actor=ADMIN))
+        calls.append(partial(registry.keys.revoke, tenant_id=t, key_id=key_id, actor=ADMIN))
     return calls
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_force_delete_erases_the_tenant_and_keeps_its_record(
     rows = backend.all_rows()
     hex_id = tenant_id.hex
 
-    def mine(table: str) -> list[dict[str, object]]:
+    def mine(table: str) -> list[dict[str, Any]]:
         return [r for r in rows[table] if str(r["tenant_id"]).replace("-", "") == hex_id]
 
     for table in ("subject", "consent_record", "concept", "concept_version", "source_image"):

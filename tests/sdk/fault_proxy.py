@@ -30,7 +30,7 @@ class LoseFirstResponse(grpc.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if handler is None or handler.unary_unary is None:
             return handler
         forward = handler.unary_unary
@@ -53,7 +53,7 @@ class _Forwarder(grpc.GenericRpcHandler):
         self.channel = channel
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         upstream = self.channel.unary_unary(method)
 
         def forward(request: bytes, context: grpc.ServicerContext) -> Any:
@@ -65,8 +65,8 @@ class _Forwarder(grpc.GenericRpcHandler):
             try:
                 return upstream(request, metadata=metadata, timeout=60)
             except grpc.RpcError as error:
-                context.set_trailing_metadata(error.trailing_metadata())  # type: ignore[attr-defined]
-                context.abort(error.code(), error.details())  # type: ignore[attr-defined]
+                context.set_trailing_metadata(error.trailing_metadata())
+                context.abort(error.code(), error.details())
 
         return grpc.unary_unary_rpc_method_handler(forward)
 

@@ -158,7 +158,7 @@ def make_tenant(admin: Client, channel: grpc.Channel, tenant_id: str) -> TenantK
     )
     parent = f"tenants/{tenant_id}"
 
-    def key(client: Client, scope: int) -> Client:
+    def key(client: Client, scope: api_key_pb2.ApiKey.Scope) -> Client:
         created = client.call(
             client.keys.CreateApiKey,
             api_key_service_pb2.CreateApiKeyRequest(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from ray import serve
+from ray.serve.schema import ReplicaState
 
 from e4t_registry.settings import Settings, SettingsError
 from e4t_server.app import build_hosting
@@ -24,7 +25,7 @@ def test_a_version_is_deployed_with_the_configured_replicas(
     version = HostedVersion("replicas-test", "faces", 1, key, hashlib.sha256(archive).hexdigest())
     hosting = ModelHosting(stack.hosting.blobs, stack.hosting.cache_dir, replicas=2)
 
-    async def deploy_then_retire() -> dict[str, int]:
+    async def deploy_then_retire() -> dict[ReplicaState, int]:
         async with hosting.using(version):
             status = serve.status().applications[version.app_name]
             (deployment,) = status.deployments.values()

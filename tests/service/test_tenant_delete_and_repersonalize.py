@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from typing import ParamSpec, TypedDict
 
 import grpc
 import pytest
@@ -32,9 +34,12 @@ from tests.service.test_rollout import served_by
 pytestmark = [pytest.mark.ray, pytest.mark.postgres, pytest.mark.s3]
 
 
-def refused(call: object, *args: object, **kwargs: object) -> grpc.RpcError:
+P = ParamSpec("P")
+
+
+def refused(call: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
-        call(*args, **kwargs)  # type: ignore[operator]
+        call(*args, **kwargs)
     return raised.value
 
 
@@ -57,6 +62,13 @@ def operation_count(stack: Stack) -> int:
 
     with Session(stack.registry.engine) as session:
         return int(session.exec(select(func.count()).select_from(Operation)).one())
+
+
+class _RepersonalizeFields(TypedDict, total=False):
+    """Keyword arguments of `repersonalize` that a bad request may set."""
+
+    version: str
+    steps: int
 
 
 def repersonalize(
@@ -214,7 +226,7 @@ def test_repersonalize_from_the_stored_source_image(
     assert stack.blobs.get(kept.blob_key, expected_sha256=kept.sha256) == face_png()
 
     before = operation_count(stack)
-    bad = {
+    bad: dict[str, _RepersonalizeFields] = {
         "INVALID_FIELD": dict(steps=3),
         "INVALID_RESOURCE_NAME": dict(version="versions/2"),
         "RESOURCE_NOT_FOUND": dict(version=f"{domain}/versions/9"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -16,6 +17,25 @@ from e4t_server.engine.ray_train import latest_checkpoint, tune_domain_on_ray
 from e4t_server.engine.tiny import build_tiny_components, tiny_domain_config
 
 pytestmark = pytest.mark.ray
+
+
+class _RayRunSettings(TypedDict):
+    """The keyword arguments that the Ray runs of one test share."""
+
+    num_workers: int
+    cpus_per_worker: float
+    batch_size: int
+    lr: float
+    seed: int
+
+
+class _TuningSettings(TypedDict):
+    """The keyword arguments that the local and the Ray run of one test share."""
+
+    steps: int
+    batch_size: int
+    lr: float
+    seed: int
 
 
 def _trained_tensors(model: DomainModel) -> dict[str, torch.Tensor]:
@@ -44,7 +64,13 @@ def test_two_workers_tune_resume_and_produce_a_loadable_model(
     ray_runtime: None, domain_and_data: tuple[Path, Path], tmp_path: Path
 ) -> None:
     model_dir, data_dir = domain_and_data
-    common = {"num_workers": 2, "cpus_per_worker": 0.5, "batch_size": 2, "lr": 1e-3, "seed": 3}
+    common: _RayRunSettings = {
+        "num_workers": 2,
+        "cpus_per_worker": 0.5,
+        "batch_size": 2,
+        "lr": 1e-3,
+        "seed": 3,
+    }
     seen: list[tuple[int, int]] = []
 
     straight = tune_domain_on_ray(
@@ -80,7 +106,7 @@ def test_a_timestep_range_reaches_the_ray_workers(
     ray_runtime: None, domain_and_data: tuple[Path, Path], tmp_path: Path
 ) -> None:
     model_dir, data_dir = domain_and_data
-    common = {"steps": 2, "batch_size": 2, "lr": 1e-3, "seed": 4}
+    common: _TuningSettings = {"steps": 2, "batch_size": 2, "lr": 1e-3, "seed": 4}
 
     def local(timestep_range: tuple[int, int] | None) -> list[float]:
         model = DomainModel.from_pretrained(model_dir)
