@@ -19,6 +19,8 @@ from e4t_server.demo.train_base import (
     BaseTrainingSettings,
     Pictures,
     continue_base,
+    draw_timesteps,
+    main,
     min_snr_weights,
     train_base,
 )
@@ -44,6 +46,30 @@ def test_min_snr_weighting_damps_only_the_nearly_clean_timesteps() -> None:
     assert bool((weights[~noisy] < 1).all())
     # less noise, more signal: the weight never grows as the timestep falls
     assert bool((weights[1:] >= weights[:-1]).all())
+
+
+def test_timesteps_come_from_the_whole_schedule_unless_a_range_is_set() -> None:
+    torch.manual_seed(0)
+    everywhere = draw_timesteps(BaseTrainingSettings(), 1000, 4000)
+    assert everywhere.min() < 50 and everywhere.max() > 950
+    ranged = draw_timesteps(BaseTrainingSettings(timestep_range=(400, 1000)), 1000, 4000)
+    assert ranged.min() >= 400 and ranged.max() <= 999
+    assert ranged.min() < 420 and ranged.max() > 980  # the whole range, not a part of it
+    with pytest.raises(ValueError, match="not a non-empty range"):
+        draw_timesteps(BaseTrainingSettings(timestep_range=(500, 500)), 1000, 1)
+
+
+def test_a_bad_timestep_range_exits_2_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["train_base", "--out", str(out), "--timestep-range", "400", "1001"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "not a non-empty range inside [0, 1000)" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_each_training_picture_is_captioned_with_its_own_person() -> None:
@@ -83,8 +109,12 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
     final_losses = first["final_losses"]
     assert isinstance(final_losses, dict)
     assert set(final_losses) == {"clip", "vae", "unet"}
-    later = continue_base(tmp_path / "first", tmp_path / "later", replace(settings, seed=1))
+    continued = replace(settings, seed=1, timestep_range=(400, 1000))
+    later = continue_base(tmp_path / "first", tmp_path / "later", continued)
     assert later["continued_from"] == first
+    later_settings = later["settings"]
+    assert isinstance(later_settings, dict)
+    assert later_settings["timestep_range"] == [400, 1000]
     assert later["unet_steps_done"] == 4
     saved = json.loads((tmp_path / "later" / REPORT_FILE).read_text(encoding="utf-8"))
     assert saved == later

@@ -50,6 +50,7 @@ from e4t_server.engine.components import (
 )
 from e4t_server.engine.domain_model import load_base_components
 from e4t_server.engine.tokenizer import build_offline_tokenizer
+from e4t_server.engine.training import check_timestep_range
 
 SD_DIR = "stable-diffusion"
 VISION_DIR = "clip-vision"
@@ -78,6 +79,8 @@ class BaseTrainingSettings:
     snr_gamma: float = 5.0
     unet_pooled_text: bool = False
     checkpoint_every: int = 250
+    timestep_range: tuple[int, int] | None = None
+    """UNet timesteps are drawn from this half-open range (default: all of them)."""
 
 
 class Pictures:
@@ -211,6 +214,15 @@ def min_snr_weights(
     return snr.clamp(max=gamma) / snr
 
 
+def draw_timesteps(
+    settings: BaseTrainingSettings, num_train_timesteps: int, count: int
+) -> torch.Tensor:
+    """``count`` uniform timesteps from ``settings.timestep_range`` (default: every one)."""
+    low, high = settings.timestep_range or (0, num_train_timesteps)
+    check_timestep_range((low, high), num_train_timesteps)
+    return torch.randint(low, high, (count,))
+
+
 def train_unet(
     unet: nn.Module,
     ema: nn.Module,
@@ -236,7 +248,7 @@ def train_unet(
             latents = vae.encode(images).latent_dist.sample(generator) * scale  # type: ignore[operator]
             context = text_encoder(_tokens(tokenizer, captions))[0]
         noise = torch.randn(latents.shape, generator=generator)
-        timesteps = torch.randint(scheduler.config["num_train_timesteps"], (len(latents),))
+        timesteps = draw_timesteps(settings, scheduler.config["num_train_timesteps"], len(latents))
         noisy = scheduler.add_noise(latents, noise, timesteps)  # type: ignore[arg-type]
         errors = F.mse_loss(unet(noisy, timesteps, context).sample, noise, reduction="none")
         weights = min_snr_weights(scheduler, timesteps, settings.snr_gamma)
@@ -367,8 +379,9 @@ def _unet_stage(
             "wall_time": {name: round(value, 1) for name, value in times.items()},
             "threads": torch.get_num_threads(),
         }
-        (out / REPORT_FILE).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
-        return written
+        text = json.dumps(written, indent=2)
+        (out / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+        return dict(json.loads(text))  # what the file holds (tuples become lists)
 
     losses["unet"] = train_unet(
         unet.train(),
@@ -414,9 +427,22 @@ def main() -> None:
         action="store_true",
         help="also feed a pooled caption embedding to every UNet block (see base_model)",
     )
+    parser.add_argument(
+        "--timestep-range",
+        nargs=2,
+        type=int,
+        metavar=("LOW", "HIGH"),
+        help="draw UNet timesteps from [LOW, HIGH) only (default: all)",
+    )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    timestep_range = None if args.timestep_range is None else tuple(args.timestep_range)
+    if timestep_range is not None:
+        try:
+            check_timestep_range(timestep_range, default_scheduler().config["num_train_timesteps"])
+        except ValueError as error:
+            parser.error(str(error))
     torch.set_num_threads(args.threads)
     settings = BaseTrainingSettings(
         seed=args.seed,
@@ -429,6 +455,7 @@ def main() -> None:
         snr_gamma=args.snr_gamma,
         checkpoint_every=args.checkpoint_every,
         unet_pooled_text=args.unet_pooled_text,
+        timestep_range=timestep_range,
     )
     workers = max(1, min(2, args.threads))
     report = (
