@@ -22,7 +22,19 @@ def test_a_setting_reads_guidance_eta_steps_and_the_optional_context_negative() 
 
 
 @pytest.mark.parametrize(
-    "text", ["3,0", "3,0,25,empty", "a,0,25", "3,0,2.5", "3,2,25", "-1,0,25", "3,0,0"]
+    "text",
+    [
+        "3,0",
+        "3,0,25,empty",
+        "a,0,25",
+        "nan,0,25",
+        "inf,0,25",
+        "3,nan,25",
+        "3,0,2.5",
+        "3,2,25",
+        "-1,0,25",
+        "3,0,0",
+    ],
 )
 def test_a_malformed_setting_is_refused_with_what_was_expected(text: str) -> None:
     with pytest.raises(ValueError, match=r"expected|numbers|need"):

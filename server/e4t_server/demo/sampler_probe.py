@@ -16,6 +16,7 @@ metric's adherence of the trait-worded images. Validation people are those of
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -60,8 +61,8 @@ class SamplerSetting:
             setting = cls(float(parts[0]), float(parts[1]), int(parts[2]), len(parts) == 4)
         except ValueError as error:
             raise ValueError(f"not numbers in {text!r}: {error}") from error
-        if setting.guidance < 0 or not 0 <= setting.eta <= 1 or setting.steps < 1:
-            raise ValueError(f"need guidance ≥ 0, 0 ≤ eta ≤ 1 and steps ≥ 1, got {text!r}")
+        if not 0 <= setting.guidance < math.inf or not 0 <= setting.eta <= 1 or setting.steps < 1:
+            raise ValueError(f"need finite guidance ≥ 0, 0 ≤ eta ≤ 1 and steps ≥ 1, got {text!r}")
         return setting
 
     def label(self) -> str:
