@@ -10,8 +10,8 @@ from e4t_server.demo import pretrained
 from e4t_server.demo.base_probe import load_base
 from e4t_server.demo.sampler_probe import (
     TABLE_HEADER,
+    SamplerProbe,
     SamplerSetting,
-    score_setting,
     table_row,
 )
 
@@ -42,10 +42,10 @@ def test_a_malformed_setting_is_refused_with_what_was_expected(text: str) -> Non
 
 
 def test_a_tiny_run_scores_every_column_in_range_and_repeats_exactly() -> None:
-    base = load_base(pretrained.face_domain_dir())
+    probe = SamplerProbe.load(load_base(pretrained.face_domain_dir()))
     setting = SamplerSetting(3.0, 1.0, 2, True)  # ancestral: the seeded generator must fix it
-    first = score_setting(base, setting, people=1)
-    second = score_setting(base, setting, people=1)
+    first = probe.score(setting, people=1)
+    second = probe.score(setting, people=1)
     scores = {k: v for k, v in dataclasses.asdict(first).items() if k != "seconds"}
     assert scores == {k: v for k, v in dataclasses.asdict(second).items() if k != "seconds"}
     assert all(-1 <= value <= 1 for value in scores.values())

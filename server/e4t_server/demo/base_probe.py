@@ -30,6 +30,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import (
+    StableDiffusionPipeline,
+)
 from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
@@ -43,6 +46,7 @@ from e4t_server.demo.faces import (
     render,
 )
 from e4t_server.demo.identity import IdentityMetric, factor_embedding
+from e4t_server.demo.imaging import ImageBatch
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
@@ -51,6 +55,8 @@ from e4t_server.engine.encoder import image_latents
 from e4t_server.engine.training import masked_mean
 
 PLAIN, OWN, OTHER = "a face", "own traits", "another person's traits"
+PLAIN_PHRASE = f"a {CLASS_WORD}"
+"""The class word alone: what "a face" prompts say instead of the person's traits."""
 TRUE, NAMEABLE = "true render", "nameable traits on a stranger"
 NAMEABLE_FACTORS = (
     "hair_colour",
@@ -128,7 +134,7 @@ def trait_loss(
     samples, latents, masks = rendered_targets(base, split_seeds("heldout", people), seed)
     others = samples.identities[1:] + samples.identities[:1]
     phrases = {
-        PLAIN: [f"a {CLASS_WORD}"] * people,
+        PLAIN: [PLAIN_PHRASE] * people,
         OWN: [fully_described_face(identity) for identity in samples.identities],
         OTHER: [fully_described_face(identity) for identity in others],
     }
@@ -169,7 +175,7 @@ def guidance_sweep(
             source = input_photo(identity_seed)
             phrases = {
                 OWN: fully_described_face(identity_from_seed(identity_seed)),
-                PLAIN: "a face",
+                PLAIN: PLAIN_PHRASE,
             }
             for kind, phrase in phrases.items():
                 images = pipeline(
@@ -210,6 +216,70 @@ def nameable_traits_on(person: IdentityFactors, stranger: IdentityFactors) -> Id
     return replace(stranger, **{name: getattr(person, name) for name in NAMEABLE_FACTORS})
 
 
+Scene = tuple[str, str, str]
+"""A prompt context: style, background, lighting (``scenes.PROMPT_CONTEXTS``)."""
+
+
+@torch.no_grad()
+def worded_and_plain(
+    pipeline: StableDiffusionPipeline,
+    person: IdentityFactors,
+    scene: Scene,
+    *,
+    samples: int,
+    seed: int,
+    steps: int = 25,
+    guidance: float = GUIDANCE_SCALE,
+    eta: float = 0.0,
+    guide_words_only: bool = False,
+) -> dict[str, list[Image.Image]]:
+    """``samples`` generations in ``scene`` prompted with every trait of ``person`` in words
+    (``OWN``) and as many with "a face" (``PLAIN``), on the same noise: a pair differs only in
+    the words. ``guide_words_only``: the worded prompt's negative prompt is the scene with "a
+    face" instead of "", so guidance pushes only on what the words add."""
+    plain_prompt = prompt_for(scene, PLAIN_PHRASE)
+    pictures = {}
+    for kind, phrase in ((OWN, fully_described_face(person)), (PLAIN, PLAIN_PHRASE)):
+        negative = plain_prompt if guide_words_only and kind == OWN else ""
+        pictures[kind] = pipeline(
+            [prompt_for(scene, phrase)] * samples,
+            negative_prompt=[negative] * samples,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            eta=eta,
+            generator=torch.Generator().manual_seed(seed),
+            height=RESOLUTION,
+            width=RESOLUTION,
+        ).images
+    return pictures
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the identity metric reads in some pictures of one person, per picture."""
+
+    similarity: list[float]
+    """Identity similarity to the person's input photo."""
+    agreement: dict[str, list[bool]]
+    """Per read factor: whether the predicted value is the person's."""
+
+
+def read_pictures(
+    metric: IdentityMetric,
+    pictures: ImageBatch,
+    source: torch.Tensor,
+    person: IdentityFactors,
+    factors: Sequence[str] = READ_FACTORS,
+) -> Reading:
+    """Read ``pictures`` of ``person``; ``source`` is the metric's embedding of the input photo."""
+    prediction = metric.predict(pictures)  # once: both scores read the same factors
+    labels = prediction.labels(metric.config)
+    return Reading(
+        similarity=(factor_embedding(prediction) @ source).tolist(),
+        agreement={f: [value[f] == getattr(person, f) for value in labels] for f in factors},
+    )
+
+
 @dataclass(frozen=True)
 class TraitReadout:
     """Per picture kind: mean identity similarity to the input photo per prompt context, and
@@ -234,8 +304,8 @@ def trait_readout(
         person = identity_from_seed(identity_seed)
         wearer = nameable_traits_on(person, identity_from_seed(identity_seed + 500_000))
         source = metric.embed([input_photo(identity_seed)])[0]
-        for index, context in enumerate(PROMPT_CONTEXTS):
-            style, background, lighting = context
+        for index, scene in enumerate(PROMPT_CONTEXTS):
+            style, background, lighting = scene
             nuisances = [
                 nuisance_from_seed(
                     identity_seed * 10 + k, style=style, background=background, lighting=lighting
@@ -245,23 +315,15 @@ def trait_readout(
             pictures = {
                 TRUE: [render(person, n, RESOLUTION)[0] for n in nuisances],
                 NAMEABLE: [render(wearer, n, RESOLUTION)[0] for n in nuisances],
+                **worded_and_plain(
+                    pipeline, person, scene, samples=samples, seed=index, steps=steps
+                ),
             }
-            for kind, phrase in ((OWN, fully_described_face(person)), (PLAIN, "a face")):
-                pictures[kind] = pipeline(
-                    [prompt_for(context, phrase)] * samples,
-                    num_inference_steps=steps,
-                    guidance_scale=GUIDANCE_SCALE,
-                    generator=torch.Generator().manual_seed(index),  # same noise for both
-                    height=RESOLUTION,
-                    width=RESOLUTION,
-                ).images
             for kind, images in pictures.items():
-                prediction = metric.predict(images)  # once: both scores read the same factors
-                similarity = factor_embedding(prediction) @ source
-                scores[kind][index].append(float(similarity.mean()))
-                for labels in prediction.labels(metric.config):
-                    for factor in READ_FACTORS:
-                        hits[kind][factor].append(labels[factor] == getattr(person, factor))
+                reading = read_pictures(metric, images, source, person)
+                scores[kind][index].append(float(np.mean(reading.similarity)))
+                for factor, agrees in reading.agreement.items():
+                    hits[kind][factor] += agrees
     return TraitReadout(
         similarity={kind: [float(np.mean(c)) for c in scores[kind]] for kind in kinds},
         agreement={k: {f: float(np.mean(v)) for f, v in hits[k].items()} for k in kinds},

@@ -25,19 +25,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import (
+    StableDiffusionPipeline,
+)
 
-from e4t_server.demo.base_model import RESOLUTION
-from e4t_server.demo.base_probe import load_base
-from e4t_server.demo.captions import CLASS_WORD, fully_described_face
+from e4t_server.demo.base_probe import OWN, PLAIN, load_base, read_pictures, worded_and_plain
 from e4t_server.demo.context import ContextMetric
 from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.faces import identity_from_seed
-from e4t_server.demo.identity import IdentityMetric, factor_embedding
+from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.personalization_sweep import VALIDATION_START
-from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo, prompt_for
+from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 
-PLAIN_PHRASE = f"a {CLASS_WORD}"
 IMAGES_PER_PROMPT = 2
 
 
@@ -85,61 +85,70 @@ class SamplerScores:
     seconds: float
 
 
-@torch.no_grad()
-def score_setting(base: BaseComponents, setting: SamplerSetting, people: int) -> SamplerScores:
-    """Generate and score the trait-worded and "a face" images of ``people`` validation people."""
-    pipeline = stable_diffusion_pipeline(base)
-    pipeline.set_progress_bar_config(disable=True)
-    identity, context = IdentityMetric.load(), ContextMetric.load()
-    started = time.perf_counter()
-    similarity: dict[str, list[float]] = {"own": [], "plain": []}
-    hair_style: dict[str, list[bool]] = {"own": [], "plain": []}
-    hair_colour: list[bool] = []
-    adherence: dict[str, list[bool]] = {"background": [], "style": [], "lighting": []}
-    for identity_seed in split_seeds("train", people, start=VALIDATION_START):
-        person = identity_from_seed(identity_seed)
-        source = identity.embed([input_photo(identity_seed)])[0]
-        for index, scene in enumerate(PROMPT_CONTEXTS):
-            style, background, lighting = scene
-            plain_prompt = prompt_for(scene, PLAIN_PHRASE)
-            phrases = {"own": fully_described_face(person), "plain": PLAIN_PHRASE}
-            for kind, phrase in phrases.items():
-                negative = plain_prompt if setting.context_negative and kind == "own" else ""
-                images = pipeline(
-                    [prompt_for(scene, phrase)] * IMAGES_PER_PROMPT,
-                    negative_prompt=[negative] * IMAGES_PER_PROMPT,
-                    num_inference_steps=setting.steps,
-                    guidance_scale=setting.guidance,
+@dataclass(frozen=True)
+class SamplerProbe:
+    """The base model's pipeline and both metrics, loaded once for every setting scored."""
+
+    pipeline: StableDiffusionPipeline
+    identity: IdentityMetric
+    context: ContextMetric
+
+    @classmethod
+    def load(cls, base: BaseComponents) -> SamplerProbe:
+        pipeline = stable_diffusion_pipeline(base)
+        pipeline.set_progress_bar_config(disable=True)
+        return cls(pipeline, IdentityMetric.load(), ContextMetric.load())
+
+    @torch.no_grad()
+    def score(self, setting: SamplerSetting, people: int) -> SamplerScores:
+        """Generate and score the trait-worded and "a face" images of ``people`` validation
+        people."""
+        started = time.perf_counter()
+        similarity: dict[str, list[float]] = {OWN: [], PLAIN: []}
+        hair_style: dict[str, list[bool]] = {OWN: [], PLAIN: []}
+        hair_colour: list[bool] = []
+        adherence: dict[str, list[bool]] = {"background": [], "style": [], "lighting": []}
+        for identity_seed in split_seeds("train", people, start=VALIDATION_START):
+            person = identity_from_seed(identity_seed)
+            source = self.identity.embed([input_photo(identity_seed)])[0]
+            for index, scene in enumerate(PROMPT_CONTEXTS):
+                pictures = worded_and_plain(
+                    self.pipeline,
+                    person,
+                    scene,
+                    samples=IMAGES_PER_PROMPT,
+                    seed=identity_seed * 10 + index,
+                    steps=setting.steps,
+                    guidance=setting.guidance,
                     eta=setting.eta,
-                    # the same noise for both phrases: the pair differs only in the words
-                    generator=torch.Generator().manual_seed(identity_seed * 10 + index),
-                    height=RESOLUTION,
-                    width=RESOLUTION,
-                ).images
-                prediction = identity.predict(images)
-                similarity[kind] += (factor_embedding(prediction) @ source).tolist()
-                for labels in prediction.labels(identity.config):
-                    hair_style[kind].append(labels["hair_style"] == person.hair_style)
-                    if kind == "own":
-                        hair_colour.append(labels["hair_colour"] == person.hair_colour)
-                if kind == "own":
-                    for image in images:
-                        found = context.adherence(
-                            image, background=background, style=style, lighting=lighting
-                        )
-                        for name, present in found.items():
-                            adherence[name].append(present)
-    return SamplerScores(
-        identity_own=_mean(similarity["own"]),
-        identity_plain=_mean(similarity["plain"]),
-        hair_style_own=_mean(hair_style["own"]),
-        hair_style_plain=_mean(hair_style["plain"]),
-        hair_colour_own=_mean(hair_colour),
-        background=_mean(adherence["background"]),
-        style=_mean(adherence["style"]),
-        lighting=_mean(adherence["lighting"]),
-        seconds=time.perf_counter() - started,
-    )
+                    guide_words_only=setting.context_negative,
+                )
+                for kind, images in pictures.items():
+                    reading = read_pictures(
+                        self.identity, images, source, person, ("hair_style", "hair_colour")
+                    )
+                    similarity[kind] += reading.similarity
+                    hair_style[kind] += reading.agreement["hair_style"]
+                    if kind == OWN:
+                        hair_colour += reading.agreement["hair_colour"]
+                style, background, lighting = scene
+                for image in pictures[OWN]:
+                    found = self.context.adherence(
+                        image, background=background, style=style, lighting=lighting
+                    )
+                    for name, present in found.items():
+                        adherence[name].append(present)
+        return SamplerScores(
+            identity_own=_mean(similarity[OWN]),
+            identity_plain=_mean(similarity[PLAIN]),
+            hair_style_own=_mean(hair_style[OWN]),
+            hair_style_plain=_mean(hair_style[PLAIN]),
+            hair_colour_own=_mean(hair_colour),
+            background=_mean(adherence["background"]),
+            style=_mean(adherence["style"]),
+            lighting=_mean(adherence["lighting"]),
+            seconds=time.perf_counter() - started,
+        )
 
 
 def _mean(values: Sequence[float] | Sequence[bool]) -> float:
@@ -185,10 +194,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    base = load_base(args.model)
+    probe = SamplerProbe.load(load_base(args.model))
     print(TABLE_HEADER, flush=True)
     for setting in args.setting:
-        print(table_row(setting, score_setting(base, setting, args.people)), flush=True)
+        print(table_row(setting, probe.score(setting, args.people)), flush=True)
 
 
 if __name__ == "__main__":
