@@ -46,7 +46,7 @@ from e4t_server.demo.faces import (
     render,
 )
 from e4t_server.demo.identity import IdentityMetric, factor_embedding
-from e4t_server.demo.imaging import ImageBatch
+from e4t_server.demo.imaging import ImageBatch, to_pictures, to_tensor
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
@@ -89,8 +89,7 @@ def rendered_targets(
     """One picture of each identity: the samples, their VAE latents (distribution mean) and
     their person masks at latent size."""
     samples = render_samples(seeds, images_per_identity=1, seed=seed, size=size)
-    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-    latents = image_latents(base, images, sample_generator=None)
+    latents = image_latents(base, to_tensor(samples.images, size), sample_generator=None)
     masks = torch.from_numpy(samples.masks).float()[:, None] / 255.0
     return samples, latents, F.interpolate(masks, size=latents.shape[-2:], mode="area")
 
@@ -198,12 +197,11 @@ def vae_round_trip(base: BaseComponents, *, people: int = 50, seed: int = 1) -> 
     seeds = split_seeds("heldout", people)
     samples, latents, _ = rendered_targets(base, seeds, seed)
     decoded = base.vae.decode(latents / base.vae.config["scaling_factor"]).sample
-    pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
     sources = [input_photo(identity_seed) for identity_seed in seeds]
     metric = IdentityMetric.load()
     pictures = {
         "rendered": [Image.fromarray(image) for image in samples.images],
-        "round trip": [Image.fromarray(image) for image in pixels.numpy()],
+        "round trip": to_pictures(decoded),
     }
     return {
         kind: float(np.mean(metric.pairwise_similarity(sources, images)))

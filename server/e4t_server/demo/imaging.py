@@ -43,6 +43,13 @@ def to_tensor(images: ImageBatch, size: int) -> torch.Tensor:
     return batch
 
 
+def to_pictures(batch: torch.Tensor) -> list[Image.Image]:
+    """PIL images of a float (N, 3, H, W) batch in [-1, 1] (what a VAE decodes): the inverse
+    of :func:`to_tensor`, clamped and rounded to 8 bits."""
+    pixels = ((batch.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+    return [Image.fromarray(image) for image in pixels.numpy()]
+
+
 def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Flip, blur and noise a [-1, 1] batch, so metrics also read soft, noisy generated images.
 

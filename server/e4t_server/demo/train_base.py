@@ -41,6 +41,7 @@ from torch import nn
 from e4t_server.demo.base_model import RESOLUTION, build_towers, split_clip
 from e4t_server.demo.captions import DEMO_WORDS, training_caption
 from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.imaging import to_tensor
 from e4t_server.demo.training import log_progress
 from e4t_server.engine.components import (
     BaseComponents,
@@ -95,7 +96,7 @@ class Pictures:
             size=RESOLUTION,
             workers=workers,
         )
-        self.images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        self.images = to_tensor(samples.images, RESOLUTION)
         # one entry per picture, like the images: captions must name the pictured person's traits
         self.identities = samples.identities
         self.nuisances = samples.nuisances
