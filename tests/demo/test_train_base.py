@@ -22,6 +22,7 @@ from e4t_server.demo.train_base import (
     draw_timesteps,
     main,
     min_snr_weights,
+    resolve_device,
     train_base,
 )
 from e4t_server.engine.components import default_scheduler
@@ -72,6 +73,47 @@ def test_a_bad_timestep_range_exits_2_before_anything_is_written(
     assert not out.exists()
 
 
+def test_a_device_is_one_this_machine_has_or_a_clear_error() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    for name in ("nonsense", "meta"):
+        with pytest.raises(ValueError, match=r"device|supported"):
+            resolve_device(name)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            resolve_device("cuda")
+
+
+def test_an_unusable_device_exits_2_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    monkeypatch.setattr("sys.argv", ["train_base", "--out", str(out), "--device", "nonsense"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "not a device name: 'nonsense'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_tiny_run_trains_and_saves_on_the_gpu(tmp_path: Path) -> None:
+    settings = BaseTrainingSettings(
+        identities=2,
+        images_per_identity=2,
+        clip_steps=2,
+        clip_batch=4,
+        vae_steps=2,
+        vae_batch=4,
+        unet_steps=2,
+        unet_batch=4,
+        checkpoint_every=0,
+    )
+    report = train_base(tmp_path / "gpu", settings, workers=1, device=torch.device("cuda"))
+    assert report["device"] == "cuda:0"
+    base = load_base_components(tmp_path / "gpu" / SD_DIR, tmp_path / "gpu" / VISION_DIR)
+    assert base.unet.device.type == "cpu"  # saved weights load anywhere
+
+
 def test_each_training_picture_is_captioned_with_its_own_person() -> None:
     """A caption's traits must be those of the person in its picture (a mismatch here once
     kept the base model from ever learning traits)."""
@@ -106,6 +148,7 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
     )
     first = train_base(tmp_path / "first", settings, workers=1)
     assert first["unet_steps_done"] == 4
+    assert first["device"] == "cpu"
     final_losses = first["final_losses"]
     assert isinstance(final_losses, dict)
     assert set(final_losses) == {"clip", "vae", "unet"}

@@ -146,23 +146,47 @@ def _step(
     return float(loss.detach())
 
 
-def _tokens(tokenizer: object, captions: list[str]) -> torch.Tensor:
+def _tokens(tokenizer: object, captions: list[str], device: torch.device) -> torch.Tensor:
     return tokenizer(  # type: ignore[operator]
         captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt"
-    ).input_ids
+    ).input_ids.to(device)
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """Where ``module``'s weights live: each stage moves its batches there."""
+    return next(module.parameters()).device
+
+
+def _move(modules: list[nn.Module], device: torch.device) -> None:
+    for module in modules:
+        module.to(device)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``name`` as a device this machine has; a clear error instead of a CPU fallback."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"not a device name: {name!r}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name!r} asked for, but torch sees no CUDA device here")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"only cpu and cuda are supported, got {name!r}")
+    return device
 
 
 def train_clip(clip: nn.Module, tokenizer: object, data: Iterator, steps: int, lr: float) -> float:
     """Contrastive pretraining; returns the mean loss of the last 50 steps."""
     preprocessing = ClipPreprocessing(size=RESOLUTION)
     optimizer, schedule = _optimizer(clip.parameters(), lr, steps)
+    device = device_of(clip)
     clip.train()
     losses, started = [], time.perf_counter()
     for step in range(1, steps + 1):
         images, captions = next(data)
         output = clip(
-            input_ids=_tokens(tokenizer, captions),
-            pixel_values=preprocessing(images),
+            input_ids=_tokens(tokenizer, captions, device),
+            pixel_values=preprocessing(images.to(device)),
             return_loss=True,
         )
         losses.append(_step(output.loss, optimizer, schedule))
@@ -174,10 +198,11 @@ def train_clip(clip: nn.Module, tokenizer: object, data: Iterator, steps: int, l
 def train_vae(vae: nn.Module, data: Iterator, steps: int, lr: float, kl_weight: float) -> float:
     """Reconstruction (L1 + MSE) plus a small KL term; returns the last-50-step mean loss."""
     optimizer, schedule = _optimizer(vae.parameters(), lr, steps)
+    device = device_of(vae)
     vae.train()
     losses, started = [], time.perf_counter()
     for step in range(1, steps + 1):
-        images, _ = next(data)
+        images = next(data)[0].to(device)
         posterior = vae.encode(images).latent_dist  # type: ignore[operator]
         reconstruction = vae.decode(posterior.sample()).sample  # type: ignore[operator]
         loss = (
@@ -194,8 +219,12 @@ def train_vae(vae: nn.Module, data: Iterator, steps: int, lr: float, kl_weight: 
 @torch.no_grad()
 def set_latent_scale(vae: nn.Module, images: torch.Tensor) -> float:
     """Store 1/std of the latents as ``scaling_factor`` (what SD's 0.18215 is for its VAE)."""
+    device = device_of(vae)
     latents = torch.cat(
-        [vae.encode(images[i : i + 256]).latent_dist.mean for i in range(0, len(images), 256)]  # type: ignore[operator]
+        [
+            vae.encode(images[i : i + 256].to(device)).latent_dist.mean  # type: ignore[operator]
+            for i in range(0, len(images), 256)
+        ]
     )
     scale = float(1.0 / latents.std())
     vae.register_to_config(scaling_factor=scale)  # type: ignore[operator]
@@ -241,18 +270,23 @@ def train_unet(
     steps = settings.unet_steps
     optimizer, schedule = _optimizer(unet.parameters(), settings.unet_lr, steps)
     scale = vae.config["scaling_factor"]  # type: ignore[index]
+    device = device_of(unet)
     unet.train()
     losses, started = [], time.perf_counter()
     for step in range(1, steps + 1):
         images, captions = next(data)
         with torch.no_grad():
-            latents = vae.encode(images).latent_dist.sample(generator) * scale  # type: ignore[operator]
-            context = text_encoder(_tokens(tokenizer, captions))[0]
-        noise = torch.randn(latents.shape, generator=generator)
-        timesteps = draw_timesteps(settings, scheduler.config["num_train_timesteps"], len(latents))
+            latents = vae.encode(images.to(device)).latent_dist.sample(generator) * scale  # type: ignore[operator]
+            context = text_encoder(_tokens(tokenizer, captions, device))[0]
+        # Random draws stay on the CPU generator, so a GPU run draws what a CPU run draws.
+        noise = torch.randn(latents.shape, generator=generator).to(device)
+        cpu_timesteps = draw_timesteps(
+            settings, scheduler.config["num_train_timesteps"], len(latents)
+        )
+        timesteps = cpu_timesteps.to(device)
         noisy = scheduler.add_noise(latents, noise, timesteps)  # type: ignore[arg-type]
         errors = F.mse_loss(unet(noisy, timesteps, context).sample, noise, reduction="none")
-        weights = min_snr_weights(scheduler, timesteps, settings.snr_gamma)
+        weights = min_snr_weights(scheduler, cpu_timesteps, settings.snr_gamma).to(device)
         loss = (errors.mean(dim=(1, 2, 3)) * weights).mean()
         losses.append(_step(loss, optimizer, schedule))
         with torch.no_grad():
@@ -267,8 +301,15 @@ def train_unet(
     return float(np.mean(losses[-50:]))
 
 
-def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> dict[str, object]:
-    """Run all stages and write the model and report into ``out``; returns the report."""
+def train_base(
+    out: Path,
+    settings: BaseTrainingSettings,
+    workers: int = 2,
+    device: torch.device | None = None,
+) -> dict[str, object]:
+    """Run all stages on ``device`` (default: CPU) and write the model and report into
+    ``out``; returns the report."""
+    device = device or torch.device("cpu")
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
@@ -280,6 +321,7 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
     with tempfile.TemporaryDirectory() as tokenizer_dir:
         tokenizer = build_offline_tokenizer(Path(tokenizer_dir), DEMO_WORDS)
     towers = build_towers(tokenizer, settings.seed, pooled_text=settings.unet_pooled_text)
+    _move([towers.clip, towers.vae, towers.unet], device)
 
     def batches(size: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
         return pictures.batches(size, generator, rng, settings.empty_caption_rate)
@@ -320,10 +362,15 @@ def train_base(out: Path, settings: BaseTrainingSettings, workers: int = 2) -> d
 
 
 def continue_base(
-    previous: Path, out: Path, settings: BaseTrainingSettings, workers: int = 2
+    previous: Path,
+    out: Path,
+    settings: BaseTrainingSettings,
+    workers: int = 2,
+    device: torch.device | None = None,
 ) -> dict[str, object]:
-    """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps into ``out``
-    (a fresh warm-up and cosine cycle; CLIP and VAE are kept)."""
+    """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps on ``device``
+    (default: CPU) into ``out`` (a fresh warm-up and cosine cycle; CLIP and VAE are kept)."""
+    device = device or torch.device("cpu")
     out.mkdir(parents=True, exist_ok=True)
     earlier = json.loads((previous / REPORT_FILE).read_text(encoding="utf-8"))
     torch.manual_seed(settings.seed)
@@ -331,6 +378,7 @@ def continue_base(
     pictures = Pictures(settings, workers)
     times = {"render_s": time.perf_counter() - started}
     base = load_base_components(previous / SD_DIR, previous / VISION_DIR)
+    _move([base.unet, base.vae, base.text_encoder, base.image_encoder], device)
     unet = base.unet
     ema = copy.deepcopy(unet)
     report: dict[str, object] = {
@@ -379,6 +427,7 @@ def _unet_stage(
             "unet_steps_done": steps_done,
             "wall_time": {name: round(value, 1) for name, value in times.items()},
             "threads": torch.get_num_threads(),
+            "device": str(device_of(base.unet)),
         }
         text = json.dumps(written, indent=2)
         (out / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
@@ -437,7 +486,14 @@ def main() -> None:
     )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda[:N] (every stage trains there)"
+    )
     args = parser.parse_args()
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     timestep_range = None if args.timestep_range is None else tuple(args.timestep_range)
     if timestep_range is not None:
         try:
@@ -460,9 +516,9 @@ def main() -> None:
     )
     workers = max(1, min(2, args.threads))
     report = (
-        continue_base(args.continue_from, args.out, settings, workers)
+        continue_base(args.continue_from, args.out, settings, workers, device)
         if args.continue_from
-        else train_base(args.out, settings, workers)
+        else train_base(args.out, settings, workers, device)
     )
     print(json.dumps(report["wall_time"]))
     print(f"wrote {args.out / SD_DIR} and {args.out / VISION_DIR}")
