@@ -22,9 +22,9 @@ from e4t_server.demo.train_base import (
     draw_timesteps,
     main,
     min_snr_weights,
-    resolve_device,
     train_base,
 )
+from e4t_server.demo.training import resolve_device
 from e4t_server.engine.components import default_scheduler
 from e4t_server.engine.domain_model import load_base_components
 

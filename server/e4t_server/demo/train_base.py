@@ -42,7 +42,7 @@ from e4t_server.demo.base_model import RESOLUTION, build_towers, split_clip
 from e4t_server.demo.captions import DEMO_WORDS, training_caption
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.imaging import to_tensor
-from e4t_server.demo.training import log_progress
+from e4t_server.demo.training import log_progress, resolve_device
 from e4t_server.engine.components import (
     BaseComponents,
     ClipPreprocessing,
@@ -160,19 +160,6 @@ def device_of(module: nn.Module) -> torch.device:
 def _move(modules: list[nn.Module], device: torch.device) -> None:
     for module in modules:
         module.to(device)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``name`` as a device this machine has; a clear error instead of a CPU fallback."""
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"not a device name: {name!r}") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{name!r} asked for, but torch sees no CUDA device here")
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"only cpu and cuda are supported, got {name!r}")
-    return device
 
 
 def train_clip(clip: nn.Module, tokenizer: object, data: Iterator, steps: int, lr: float) -> float:

@@ -27,7 +27,7 @@ from e4t_server.demo.captions import CLASS_WORD
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.faces import caption
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
-from e4t_server.demo.training import log_progress
+from e4t_server.demo.training import log_progress, resolve_device
 from e4t_server.engine.config import DomainConfig, RegularizationWeights
 from e4t_server.engine.data import InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
@@ -93,15 +93,20 @@ def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryData
 
 
 def train_domain(
-    base: Path, out: Path, settings: DomainTrainingSettings, workers: int = 2
+    base: Path,
+    out: Path,
+    settings: DomainTrainingSettings,
+    workers: int = 2,
+    device: torch.device | None = None,
 ) -> dict[str, object]:
-    """Domain-tune a model on ``base`` and save it to ``out``; returns the report."""
+    """Domain-tune a model on ``base`` on ``device`` (default: CPU) and save it to ``out``;
+    returns the report."""
     started = time.perf_counter()
     dataset = face_dataset(settings, workers)
     render_s = time.perf_counter() - started
     model = DomainModel.from_base(
         base / SD_DIR, base / VISION_DIR, demo_domain_config(), seed=settings.seed
-    )
+    ).to(device or torch.device("cpu"))
     tuning = time.perf_counter()
     losses = tune_domain(
         model,
@@ -126,6 +131,7 @@ def train_domain(
             "total_s": round(time.perf_counter() - started, 1),
         },
         "threads": torch.get_num_threads(),
+        "device": str(model.device),
         "fingerprint": model.fingerprint(),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -150,7 +156,12 @@ def main() -> None:
         help="train only on timesteps LOW … HIGH-1 (default: all)",
     )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     args = parser.parse_args()
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_num_threads(args.threads)
     settings = DomainTrainingSettings(
         seed=args.seed,
@@ -158,7 +169,8 @@ def main() -> None:
         steps=args.steps,
         timestep_range=None if args.timestep_range is None else tuple(args.timestep_range),
     )
-    report = train_domain(args.base, args.out, settings, workers=max(1, min(2, args.threads)))
+    workers = max(1, min(2, args.threads))
+    report = train_domain(args.base, args.out, settings, workers, device)
     print(json.dumps(report["wall_time"]))
     print(f"wrote {args.out}")
 

@@ -1,4 +1,5 @@
-"""The small supervised training loop the demo metrics share (CPU, minutes, logged progress)."""
+"""The small supervised training loop the demo metrics share (CPU, minutes, logged progress),
+and the helpers every demo trainer uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ from torch import nn
 from e4t_server.demo.imaging import augment, to_tensor
 
 LossFn = Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]], torch.Tensor]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``name`` as a device this machine has; a clear error instead of a CPU fallback."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"not a device name: {name!r}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name!r} asked for, but torch sees no CUDA device here")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"only cpu and cuda are supported, got {name!r}")
+    return device
 
 
 def log_progress(stage: str, step: int, total: int, loss: float, started: float) -> None:

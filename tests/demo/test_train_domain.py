@@ -1,0 +1,72 @@
+"""The demo domain trainer: a tiny run on a tiny base model, and its device choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from e4t_server.demo.train_base import BaseTrainingSettings, train_base
+from e4t_server.demo.train_domain import (
+    REPORT_FILE,
+    DomainTrainingSettings,
+    main,
+    train_domain,
+)
+from e4t_server.engine.domain_model import DomainModel
+
+TINY = DomainTrainingSettings(identities=2, images_per_identity=2, steps=2, batch_size=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = BaseTrainingSettings(
+        identities=2,
+        images_per_identity=2,
+        clip_steps=1,
+        clip_batch=4,
+        vae_steps=1,
+        vae_batch=4,
+        unet_steps=1,
+        unet_batch=4,
+        checkpoint_every=0,
+    )
+    out = tmp_path_factory.mktemp("base")
+    train_base(out, settings, workers=1)
+    return out
+
+
+def test_a_tiny_run_writes_a_loadable_domain_model_it_reports(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    report = train_domain(tiny_base, tmp_path / "domain", TINY, workers=1)
+    assert report["device"] == "cpu"
+    assert (tmp_path / "domain" / REPORT_FILE).is_file()
+    model = DomainModel.from_pretrained(tmp_path / "domain")
+    assert model.fingerprint() == report["fingerprint"]
+
+
+def test_an_unusable_device_exits_2_before_anything_is_written(
+    tiny_base: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "domain"
+    argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), "--device", "tpu"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "'tpu'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_tiny_run_tunes_on_the_gpu_and_saves_a_loadable_model(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    report = train_domain(tiny_base, tmp_path / "gpu", TINY, workers=1, device=torch.device("cuda"))
+    assert report["device"] == "cuda:0"
+    assert DomainModel.from_pretrained(tmp_path / "gpu").fingerprint() == report["fingerprint"]
