@@ -73,6 +73,31 @@ def test_a_bad_timestep_range_exits_2_before_anything_is_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--unet-width", "24"], "multiple of 16"),
+        (["--unet-width", "0"], "multiple of 16"),
+        (["--unet-layers", "0"], "at least 1 layer"),
+        (["--continue-from", "nowhere"], "not a train_base output"),
+    ],
+)
+def test_an_unbuildable_unet_exits_2_before_anything_is_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "run"
+    monkeypatch.setattr("sys.argv", ["train_base", "--out", str(out), *flags])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_device_is_one_this_machine_has_or_a_clear_error() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     for name in ("nonsense", "meta"):
@@ -129,9 +154,9 @@ def test_each_training_picture_is_captioned_with_its_own_person() -> None:
     assert len({identity for identity in pictures.identities}) == 3
 
 
-@pytest.mark.parametrize("pooled_text", [False, True])
+@pytest.mark.parametrize(("pooled_text", "width"), [(False, 32), (True, 16)])
 def test_a_tiny_run_and_its_continuation_write_loadable_models(
-    tmp_path: Path, pooled_text: bool
+    tmp_path: Path, pooled_text: bool, width: int
 ) -> None:
     settings = BaseTrainingSettings(
         identities=2,
@@ -145,6 +170,7 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
         snr_gamma=5.0,
         checkpoint_every=2,
         unet_pooled_text=pooled_text,
+        unet_width=width,
     )
     first = train_base(tmp_path / "first", settings, workers=1)
     assert first["unet_steps_done"] == 4
@@ -152,6 +178,10 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
     final_losses = first["final_losses"]
     assert isinstance(final_losses, dict)
     assert set(final_losses) == {"clip", "vae", "unet"}
+    for other_unet in ({"unet_width": width + 16}, {"unet_pooled_text": not pooled_text}):
+        with pytest.raises(ValueError, match="the earlier run's UNet has"):
+            continue_base(tmp_path / "first", tmp_path / "refused", replace(settings, **other_unet))
+    assert not (tmp_path / "refused").exists()
     continued = replace(settings, seed=1, timestep_range=(400, 1000))
     later = continue_base(tmp_path / "first", tmp_path / "later", continued)
     assert later["continued_from"] == first
@@ -176,3 +206,4 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
     pooling = "text" if pooled_text else None
     assert first_unet.config["addition_embed_type"] == base.unet.config["addition_embed_type"]
     assert base.unet.config["addition_embed_type"] == pooling
+    assert base.unet.config["block_out_channels"] == [width, 2 * width, 2 * width]

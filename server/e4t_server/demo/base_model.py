@@ -66,8 +66,30 @@ def clip_config(tokenizer: CLIPTokenizer) -> CLIPConfig:
     )
 
 
-def build_towers(tokenizer: CLIPTokenizer, seed: int, *, pooled_text: bool = False) -> DemoTowers:
+UNET_WIDTH = 32
+"""Channels of the UNet's first block (the next two have twice as many): the shipped size."""
+
+
+def check_unet_size(width: int, layers: int) -> None:
+    """Refuse a UNet size its group norms (16 groups) and blocks cannot be built with."""
+    if width < 16 or width % 16:
+        raise ValueError(f"the UNet width must be a multiple of 16, at least 16; got {width}")
+    if layers < 1:
+        raise ValueError(f"the UNet needs at least 1 layer per block; got {layers}")
+
+
+def build_towers(
+    tokenizer: CLIPTokenizer,
+    seed: int,
+    *,
+    pooled_text: bool = False,
+    unet_width: int = UNET_WIDTH,
+    unet_layers: int = 1,
+) -> DemoTowers:
     """Fresh, seeded CLIP, VAE and UNet of the demo size.
+
+    ``unet_width`` and ``unet_layers`` (ResNet layers per block) size the UNet; the defaults
+    are the shipped model's (1.7 M parameters).
 
     ``pooled_text`` adds an attention-pooled summary of the caption to the UNet's timestep
     embedding (diffusers' ``addition_embed_type="text"``, as in Imagen and unCLIP), so the
@@ -89,10 +111,11 @@ def build_towers(tokenizer: CLIPTokenizer, seed: int, *, pooled_text: bool = Fal
         mid_block_add_attention=False,
     )
     pooling = {"addition_embed_type": "text", "addition_embed_type_num_heads": 4}
+    check_unet_size(unet_width, unet_layers)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64, 64),
-        layers_per_block=1,
+        block_out_channels=(unet_width, 2 * unet_width, 2 * unet_width),
+        layers_per_block=unet_layers,
         sample_size=RESOLUTION // 2,
         in_channels=4,
         out_channels=4,

@@ -38,7 +38,13 @@ import torch.nn.functional as F
 from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 from torch import nn
 
-from e4t_server.demo.base_model import RESOLUTION, build_towers, split_clip
+from e4t_server.demo.base_model import (
+    RESOLUTION,
+    UNET_WIDTH,
+    build_towers,
+    check_unet_size,
+    split_clip,
+)
 from e4t_server.demo.captions import DEMO_WORDS, training_caption
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.imaging import to_tensor
@@ -79,6 +85,8 @@ class BaseTrainingSettings:
     empty_caption_rate: float = 0.1
     snr_gamma: float = 5.0
     unet_pooled_text: bool = False
+    unet_width: int = UNET_WIDTH
+    unet_layers: int = 1
     checkpoint_every: int = 250
     timestep_range: tuple[int, int] | None = None
     """UNet timesteps are drawn from this half-open range (default: all of them)."""
@@ -297,6 +305,7 @@ def train_base(
     """Run all stages on ``device`` (default: CPU) and write the model and report into
     ``out``; returns the report."""
     device = device or torch.device("cpu")
+    check_settings(settings)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
@@ -307,7 +316,13 @@ def train_base(
     times["render_s"] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tokenizer_dir:
         tokenizer = build_offline_tokenizer(Path(tokenizer_dir), DEMO_WORDS)
-    towers = build_towers(tokenizer, settings.seed, pooled_text=settings.unet_pooled_text)
+    towers = build_towers(
+        tokenizer,
+        settings.seed,
+        pooled_text=settings.unet_pooled_text,
+        unet_width=settings.unet_width,
+        unet_layers=settings.unet_layers,
+    )
     _move([towers.clip, towers.vae, towers.unet], device)
 
     def batches(size: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
@@ -358,6 +373,8 @@ def continue_base(
     """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps on ``device``
     (default: CPU) into ``out`` (a fresh warm-up and cosine cycle; CLIP and VAE are kept)."""
     device = device or torch.device("cpu")
+    check_settings(settings)
+    check_same_unet(saved_unet_config(previous), settings)
     out.mkdir(parents=True, exist_ok=True)
     earlier = json.loads((previous / REPORT_FILE).read_text(encoding="utf-8"))
     torch.manual_seed(settings.seed)
@@ -384,6 +401,38 @@ def continue_base(
         times,
         started,
     )
+
+
+def check_settings(settings: BaseTrainingSettings) -> None:
+    """Refuse settings no run can use (``ValueError``), before anything is written."""
+    check_unet_size(settings.unet_width, settings.unet_layers)
+    if settings.timestep_range is not None:
+        check_timestep_range(
+            settings.timestep_range, default_scheduler().config["num_train_timesteps"]
+        )
+
+
+def saved_unet_config(run: Path) -> dict[str, object]:
+    """The UNet config of an earlier run's output, read without loading its weights."""
+    path = run / SD_DIR / "unet" / "config.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as error:
+        raise ValueError(f"{run} is not a train_base output: {path} is missing") from error
+
+
+def check_same_unet(config: dict[str, object], settings: BaseTrainingSettings) -> None:
+    """A continuation keeps the earlier UNet, so its settings must describe that UNet."""
+    channels = config["block_out_channels"]
+    assert isinstance(channels, list)
+    saved = {
+        "unet_width": channels[0],
+        "unet_layers": config["layers_per_block"],
+        "unet_pooled_text": config.get("addition_embed_type") == "text",
+    }
+    asked = {name: getattr(settings, name) for name in saved}
+    if asked != saved:
+        raise ValueError(f"the earlier run's UNet has {saved}, but the settings say {asked}")
 
 
 def _unet_stage(
@@ -471,23 +520,22 @@ def main() -> None:
         metavar=("LOW", "HIGH"),
         help="draw UNet timesteps from [LOW, HIGH) only (default: all)",
     )
+    parser.add_argument(
+        "--unet-width",
+        type=int,
+        default=defaults.unet_width,
+        help="channels of the first UNet block (the others have twice as many)",
+    )
+    parser.add_argument(
+        "--unet-layers", type=int, default=defaults.unet_layers, help="ResNet layers per block"
+    )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--device", default="cpu", help="cpu or cuda[:N] (every stage trains there)"
     )
     args = parser.parse_args()
-    try:
-        device = resolve_device(args.device)
-    except ValueError as error:
-        parser.error(str(error))
     timestep_range = None if args.timestep_range is None else tuple(args.timestep_range)
-    if timestep_range is not None:
-        try:
-            check_timestep_range(timestep_range, default_scheduler().config["num_train_timesteps"])
-        except ValueError as error:
-            parser.error(str(error))
-    torch.set_num_threads(args.threads)
     settings = BaseTrainingSettings(
         seed=args.seed,
         identities=args.identities,
@@ -499,8 +547,18 @@ def main() -> None:
         snr_gamma=args.snr_gamma,
         checkpoint_every=args.checkpoint_every,
         unet_pooled_text=args.unet_pooled_text,
+        unet_width=args.unet_width,
+        unet_layers=args.unet_layers,
         timestep_range=timestep_range,
     )
+    try:  # every check before anything is rendered, trained or written
+        device = resolve_device(args.device)
+        check_settings(settings)
+        if args.continue_from:
+            check_same_unet(saved_unet_config(args.continue_from), settings)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+    torch.set_num_threads(args.threads)
     workers = max(1, min(2, args.threads))
     report = (
         continue_base(args.continue_from, args.out, settings, workers, device)
