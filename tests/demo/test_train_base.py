@@ -27,6 +27,7 @@ from e4t_server.demo.train_base import (
 from e4t_server.demo.training import resolve_device
 from e4t_server.engine.components import default_scheduler
 from e4t_server.engine.domain_model import load_base_components
+from tests.demo.tiny import TINY_BASE
 
 
 def test_min_snr_weighting_off_is_plain_mse() -> None:
@@ -60,29 +61,18 @@ def test_timesteps_come_from_the_whole_schedule_unless_a_range_is_set() -> None:
         draw_timesteps(BaseTrainingSettings(timestep_range=(500, 500)), 1000, 1)
 
 
-def test_a_bad_timestep_range_exits_2_before_anything_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "run"
-    argv = ["train_base", "--out", str(out), "--timestep-range", "400", "1001"]
-    monkeypatch.setattr("sys.argv", argv)
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert "not a non-empty range inside [0, 1000)" in capsys.readouterr().err
-    assert not out.exists()
-
-
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
+        (["--timestep-range", "400", "1001"], "not a non-empty range inside [0, 1000)"),
         (["--unet-width", "24"], "multiple of 16"),
         (["--unet-width", "0"], "multiple of 16"),
         (["--unet-layers", "0"], "at least 1 layer"),
         (["--continue-from", "nowhere"], "not a train_base output"),
+        (["--device", "nonsense"], "not a device name: 'nonsense'"),
     ],
 )
-def test_an_unbuildable_unet_exits_2_before_anything_is_written(
+def test_unusable_settings_exit_2_before_anything_is_written(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -108,32 +98,9 @@ def test_a_device_is_one_this_machine_has_or_a_clear_error() -> None:
             resolve_device("cuda")
 
 
-def test_an_unusable_device_exits_2_before_anything_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "run"
-    monkeypatch.setattr("sys.argv", ["train_base", "--out", str(out), "--device", "nonsense"])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert "not a device name: 'nonsense'" in capsys.readouterr().err
-    assert not out.exists()
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_a_tiny_run_trains_and_saves_on_the_gpu(tmp_path: Path) -> None:
-    settings = BaseTrainingSettings(
-        identities=2,
-        images_per_identity=2,
-        clip_steps=2,
-        clip_batch=4,
-        vae_steps=2,
-        vae_batch=4,
-        unet_steps=2,
-        unet_batch=4,
-        checkpoint_every=0,
-    )
-    report = train_base(tmp_path / "gpu", settings, workers=1, device=torch.device("cuda"))
+    report = train_base(tmp_path / "gpu", TINY_BASE, workers=1, device=torch.device("cuda"))
     assert report["device"] == "cuda:0"
     base = load_base_components(tmp_path / "gpu" / SD_DIR, tmp_path / "gpu" / VISION_DIR)
     assert base.unet.device.type == "cpu"  # saved weights load anywhere
@@ -158,15 +125,9 @@ def test_each_training_picture_is_captioned_with_its_own_person() -> None:
 def test_a_tiny_run_and_its_continuation_write_loadable_models(
     tmp_path: Path, pooled_text: bool, width: int
 ) -> None:
-    settings = BaseTrainingSettings(
-        identities=2,
-        images_per_identity=2,
-        clip_steps=2,
-        clip_batch=4,
-        vae_steps=2,
-        vae_batch=4,
+    settings = replace(
+        TINY_BASE,
         unet_steps=4,
-        unet_batch=4,
         snr_gamma=5.0,
         checkpoint_every=2,
         unet_pooled_text=pooled_text,

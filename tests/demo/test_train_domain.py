@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from e4t_server.demo.train_base import BaseTrainingSettings, train_base
+from e4t_server.demo.train_base import train_base
 from e4t_server.demo.train_domain import (
     REPORT_FILE,
     DomainTrainingSettings,
@@ -15,25 +15,15 @@ from e4t_server.demo.train_domain import (
     train_domain,
 )
 from e4t_server.engine.domain_model import DomainModel
+from tests.demo.tiny import TINY_BASE
 
 TINY = DomainTrainingSettings(identities=2, images_per_identity=2, steps=2, batch_size=2)
 
 
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = BaseTrainingSettings(
-        identities=2,
-        images_per_identity=2,
-        clip_steps=1,
-        clip_batch=4,
-        vae_steps=1,
-        vae_batch=4,
-        unet_steps=1,
-        unet_batch=4,
-        checkpoint_every=0,
-    )
     out = tmp_path_factory.mktemp("base")
-    train_base(out, settings, workers=1)
+    train_base(out, TINY_BASE, workers=1)
     return out
 
 
