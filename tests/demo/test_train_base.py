@@ -168,3 +168,28 @@ def test_a_tiny_run_and_its_continuation_write_loadable_models(
     assert first_unet.config["addition_embed_type"] == base.unet.config["addition_embed_type"]
     assert base.unet.config["addition_embed_type"] == pooling
     assert base.unet.config["block_out_channels"] == [width, 2 * width, 2 * width]
+
+
+def _text_encoder_weights(run: Path) -> list[torch.Tensor]:
+    base = load_base_components(run / SD_DIR, run / VISION_DIR)
+    return [parameter.detach().clone() for parameter in base.text_encoder.parameters()]
+
+
+def test_the_text_tower_is_trained_only_when_asked(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    train_base(first, TINY_BASE, workers=1)
+    frozen = replace(TINY_BASE, seed=1)
+    continue_base(first, tmp_path / "frozen", frozen, workers=1)
+    trained = replace(frozen, train_text_encoder=True)
+    report = continue_base(first, tmp_path / "trained", trained, workers=1)
+    settings = report["settings"]
+    assert isinstance(settings, dict) and settings["train_text_encoder"] is True
+    before = _text_encoder_weights(first)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(before, _text_encoder_weights(tmp_path / "frozen"), strict=True)
+    )
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(before, _text_encoder_weights(tmp_path / "trained"), strict=True)
+    )

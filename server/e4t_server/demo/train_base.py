@@ -6,7 +6,8 @@
 2. pretrain a mini CLIP contrastively on (picture, caption) pairs;
 3. train the VAE (reconstruction + a small KL term) and fix its latent scaling factor;
 4. train the UNet on VAE latents, conditioned on the frozen CLIP text tower (ε-prediction with
-   min-SNR-γ loss weights, 10 % empty captions for classifier-free guidance, EMA weights).
+   min-SNR-γ loss weights, 10 % empty captions for classifier-free guidance, EMA weights);
+   ``--train-text-encoder`` trains the text tower with it (same optimizer, EMA weights too).
 
 The defaults are the shipped model's run (about 85 minutes on two CPU cores).
 
@@ -87,6 +88,8 @@ class BaseTrainingSettings:
     unet_pooled_text: bool = False
     unet_width: int = UNET_WIDTH
     unet_layers: int = 1
+    train_text_encoder: bool = False
+    """Train the CLIP text tower with the UNet (EMA too) instead of keeping it frozen."""
     checkpoint_every: int = 250
     timestep_range: tuple[int, int] | None = None
     """UNet timesteps are drawn from this half-open range (default: all of them)."""
@@ -258,12 +261,19 @@ def train_unet(
     settings: BaseTrainingSettings,
     generator: torch.Generator,
     checkpoint: Callable[[int], object] | None = None,
+    ema_text_encoder: nn.Module | None = None,
 ) -> float:
     """ε-prediction on VAE latents; ``ema`` tracks the weights. Returns the last-50 mean loss.
-    ``checkpoint(step)`` is called every ``settings.checkpoint_every`` steps (0: never)."""
+    ``checkpoint(step)`` is called every ``settings.checkpoint_every`` steps (0: never).
+    With ``ema_text_encoder``, ``text_encoder`` is trained too and that module tracks it."""
     scheduler = default_scheduler()
     steps = settings.unet_steps
-    optimizer, schedule = _optimizer(unet.parameters(), settings.unet_lr, steps)
+    trained, averages = [unet], [ema]
+    if ema_text_encoder is not None:
+        trained.append(text_encoder)
+        averages.append(ema_text_encoder)
+    parameters = [parameter for module in trained for parameter in module.parameters()]
+    optimizer, schedule = _optimizer(iter(parameters), settings.unet_lr, steps)
     scale = vae.config["scaling_factor"]  # type: ignore[index]
     device = device_of(unet)
     unet.train()
@@ -272,6 +282,7 @@ def train_unet(
         images, captions = next(data)
         with torch.no_grad():
             latents = vae.encode(images.to(device)).latent_dist.sample(generator) * scale  # type: ignore[operator]
+        with torch.set_grad_enabled(ema_text_encoder is not None):
             context = text_encoder(_tokens(tokenizer, captions, device))[0]
         # Random draws stay on the CPU generator, so a GPU run draws what a CPU run draws.
         noise = torch.randn(latents.shape, generator=generator).to(device)
@@ -286,8 +297,11 @@ def train_unet(
         losses.append(_step(loss, optimizer, schedule))
         with torch.no_grad():
             decay = min(settings.ema_decay, (1 + step) / (10 + step))
-            for average, current in zip(ema.parameters(), unet.parameters(), strict=True):
-                average.lerp_(current, 1 - decay)
+            for average_module, module in zip(averages, trained, strict=True):
+                for average, current in zip(
+                    average_module.parameters(), module.parameters(), strict=True
+                ):
+                    average.lerp_(current, 1 - decay)
         log_progress("unet", step, steps, losses[-1], started)
         every = settings.checkpoint_every
         if checkpoint is not None and every and step % every == 0 and step < steps:
@@ -469,16 +483,21 @@ def _unet_stage(
         (out / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
         return dict(json.loads(text))  # what the file holds (tuples become lists)
 
+    # base holds the averages that get written; a trained text tower gets a working copy too
+    text_encoder = base.text_encoder
+    if settings.train_text_encoder:
+        text_encoder = copy.deepcopy(text_encoder).requires_grad_(True).train()
     losses["unet"] = train_unet(
         unet.train(),
         base.unet,
         base.vae,
-        base.text_encoder,
+        text_encoder,
         base.tokenizer,
         pictures.batches(settings.unet_batch, generator, rng, settings.empty_caption_rate),
         settings,
         generator,
         checkpoint=write,
+        ema_text_encoder=base.text_encoder if settings.train_text_encoder else None,
     )
     return write(settings.unet_steps)
 
@@ -529,6 +548,11 @@ def main() -> None:
     parser.add_argument(
         "--unet-layers", type=int, default=defaults.unet_layers, help="ResNet layers per block"
     )
+    parser.add_argument(
+        "--train-text-encoder",
+        action="store_true",
+        help="train the CLIP text tower with the UNet instead of keeping it frozen",
+    )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
@@ -549,6 +573,7 @@ def main() -> None:
         unet_pooled_text=args.unet_pooled_text,
         unet_width=args.unet_width,
         unet_layers=args.unet_layers,
+        train_text_encoder=args.train_text_encoder,
         timestep_range=timestep_range,
     )
     try:  # every check before anything is rendered, trained or written
