@@ -24,3 +24,14 @@ def test_known_words_are_single_tokens_and_anything_else_still_tokenizes(tmp_pat
 def test_the_class_word_is_one_token_even_when_not_in_the_default_list(tmp_path: Path) -> None:
     tokenizer = build_offline_tokenizer(tmp_path, ("hedgehog", *DEFAULT_WORDS))
     assert len(tokenizer("hedgehog", add_special_tokens=False).input_ids) == 1
+
+
+def test_every_listed_word_is_one_token_even_where_words_share_pieces(tmp_path: Path) -> None:
+    # "and" merges "a"+"n" first, which splits "bangs" unless its own merges start from "an"
+    words = ("face", *DEFAULT_WORDS, "bangs", "earrings", "freckles", "warm", "square", "dark")
+    tokenizer = build_offline_tokenizer(tmp_path, words)
+    for word in words:
+        assert tokenizer.tokenize(word) == [f"{word}</w>"], word
+    assert tokenizer.decode(tokenizer("bang earring", add_special_tokens=False).input_ids) == (
+        "bang earring"
+    )

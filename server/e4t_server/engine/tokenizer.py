@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from transformers import CLIPTokenizer
@@ -92,35 +93,46 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(printable, (chr(c) for c in codes), strict=True))
 
 
-def _word_merges(word: str) -> list[tuple[str, str]]:
-    """Left-to-right merges that join ``word`` into one end-of-word token."""
-    symbols = [*word[:-1], word[-1] + END_OF_WORD]
-    merges = []
-    current = symbols[0]
-    for symbol in symbols[1:]:
-        merges.append((current, symbol))
-        current += symbol
-    return merges
+def _bpe_pieces(word: str, ranks: dict[tuple[str, str], int]) -> list[str]:
+    """The pieces CLIP's BPE splits ``word`` into with the merges ranked so far."""
+    pieces = [*word[:-1], word[-1] + END_OF_WORD]
+    while len(pieces) > 1:
+        best = min(pairwise(pieces), key=lambda pair: ranks.get(pair, len(ranks)))
+        if best not in ranks:
+            return pieces
+        merged, index = [], 0
+        while index < len(pieces):
+            if index + 1 < len(pieces) and (pieces[index], pieces[index + 1]) == best:
+                merged.append(pieces[index] + pieces[index + 1])
+                index += 2
+            else:
+                merged.append(pieces[index])
+                index += 1
+        pieces = merged
+    return pieces
 
 
 def write_tokenizer_files(directory: Path, words: tuple[str, ...] = DEFAULT_WORDS) -> Path:
     """Write ``vocab.json``, ``merges.txt`` and a tokenizer config for ``words`` into ``directory``.
 
-    Earlier words get lower merge ranks, so the first words (put the class word first) always
-    become single tokens; later words may share or split pieces, which BPE handles correctly.
+    Every word becomes a single token: each word's merges join, left to right, the pieces the
+    merges of the words before it already split it into. Those earlier words stay single tokens,
+    because BPE applies lower-ranked merges first.
     """
     directory.mkdir(parents=True, exist_ok=True)
     characters = list(_bytes_to_unicode().values())
     tokens: list[str] = characters + [c + END_OF_WORD for c in characters]
-    merges: list[tuple[str, str]] = []
+    ranks: dict[tuple[str, str], int] = {}
     for word in dict.fromkeys(w.lower() for w in words):
         if len(word) < 2:
             continue
-        for left, right in _word_merges(word):
-            if (left, right) not in merges:
-                merges.append((left, right))
-                if left + right not in tokens:
-                    tokens.append(left + right)
+        pieces = _bpe_pieces(word, ranks)
+        joined = pieces[0]
+        for piece in pieces[1:]:
+            ranks.setdefault((joined, piece), len(ranks))
+            joined += piece
+            tokens.append(joined)
+    merges = sorted(ranks, key=ranks.__getitem__)
     tokens += [BOS_TOKEN, EOS_TOKEN]
     vocab = {token: index for index, token in enumerate(dict.fromkeys(tokens))}
     (directory / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
