@@ -168,11 +168,6 @@ def device_of(module: nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-def _move(modules: list[nn.Module], device: torch.device) -> None:
-    for module in modules:
-        module.to(device)
-
-
 def train_clip(clip: nn.Module, tokenizer: object, data: Iterator, steps: int, lr: float) -> float:
     """Contrastive pretraining; returns the mean loss of the last 50 steps."""
     preprocessing = ClipPreprocessing(size=RESOLUTION)
@@ -337,7 +332,9 @@ def train_base(
         unet_width=settings.unet_width,
         unet_layers=settings.unet_layers,
     )
-    _move([towers.clip, towers.vae, towers.unet], device)
+    modules: tuple[nn.Module, ...] = (towers.clip, towers.vae, towers.unet)
+    for module in modules:
+        module.to(device)
 
     def batches(size: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
         return pictures.batches(size, generator, rng, settings.empty_caption_rate)
@@ -395,8 +392,7 @@ def continue_base(
     started = time.perf_counter()
     pictures = Pictures(settings, workers)
     times = {"render_s": time.perf_counter() - started}
-    base = load_base_components(previous / SD_DIR, previous / VISION_DIR)
-    _move([base.unet, base.vae, base.text_encoder, base.image_encoder], device)
+    base = load_base_components(previous / SD_DIR, previous / VISION_DIR).to(device)
     unet = base.unet
     ema = copy.deepcopy(unet)
     report: dict[str, object] = {

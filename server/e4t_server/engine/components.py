@@ -101,6 +101,18 @@ class BaseComponents:
         """The device the UNet lives on (all components share it)."""
         return self.unet.device
 
+    def to(self, device: torch.device | str) -> BaseComponents:
+        """Move every model to ``device`` (in place); returns ``self``."""
+        modules: tuple[torch.nn.Module, ...] = (
+            self.unet,
+            self.vae,
+            self.text_encoder,
+            self.image_encoder,
+        )
+        for module in modules:
+            module.to(device)
+        return self
+
 
 def stable_diffusion_pipeline(base: BaseComponents) -> StableDiffusionPipeline:
     """A stock ``StableDiffusionPipeline`` sharing ``base``'s modules (no safety checker)."""

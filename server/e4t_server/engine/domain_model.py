@@ -155,16 +155,9 @@ class DomainModel:
 
     def to(self, device: torch.device | str) -> DomainModel:
         """Move every component to ``device`` (in place); returns ``self``."""
-        modules: list[torch.nn.Module] = [
-            self.base.unet,
-            self.base.vae,
-            self.base.text_encoder,
-            self.base.image_encoder,
-            self.encoder,
-            self.offsets,
-        ]
-        for module in modules:
-            module.to(device)
+        self.base.to(device)
+        self.encoder.to(device)
+        self.offsets.to(device)
         return self
 
     @property
