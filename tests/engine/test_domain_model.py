@@ -112,3 +112,11 @@ def test_partial_weights_raise(domain_dir: Path, tmp_path: Path, weights: str) -
 def test_from_base_refuses_a_missing_base(base_dirs: tuple[Path, Path], tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError):
         DomainModel.from_base(tmp_path / "nothing", base_dirs[1], tiny_domain_config())
+
+
+def test_to_moves_every_part_of_the_model(domain_dir: Path) -> None:
+    model = DomainModel.from_pretrained(domain_dir).to("meta")  # a device every machine has
+    parts = [model.base.unet, model.base.vae, model.base.text_encoder, model.base.image_encoder]
+    for module in (*parts, model.encoder, model.offsets):
+        assert {parameter.device.type for parameter in module.parameters()} == {"meta"}
+    assert model.base.device.type == "meta"
