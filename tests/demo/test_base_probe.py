@@ -17,6 +17,7 @@ from e4t_server.demo.base_probe import (
     TRUE,
     guidance_sweep,
     load_base,
+    modal_share,
     nameable_traits_on,
     trait_loss,
     trait_readout,
@@ -65,6 +66,11 @@ def test_a_stranger_wears_exactly_the_persons_nameable_traits() -> None:
     assert set(READ_FACTORS) <= set(NAMEABLE_FACTORS)
 
 
+def test_the_modal_share_is_the_most_common_values_share() -> None:
+    assert modal_share(["curly", "bun", "curly", "curly"]) == 0.75
+    assert modal_share(["bald"]) == 1.0
+
+
 def test_the_trait_readout_reads_the_renders_it_is_anchored_on(base: BaseComponents) -> None:
     """The reference rows are right: the metric reads the true renders' hair style, and a
     stranger with the person's nameable traits looks more like the person than chance (0.11)."""
@@ -72,5 +78,7 @@ def test_the_trait_readout_reads_the_renders_it_is_anchored_on(base: BaseCompone
     assert set(readout.similarity) == set(readout.agreement) == {TRUE, OWN, PLAIN, NAMEABLE}
     assert all(len(values) == 4 for values in readout.similarity.values())
     assert readout.agreement[TRUE]["hair_style"] >= 0.75
+    assert set(readout.modal_share) == set(readout.agreement)
+    assert set(readout.modal_share[OWN]) == set(READ_FACTORS)
     true, nameable = (sum(readout.similarity[k]) / 4 for k in (TRUE, NAMEABLE))
     assert true > 0.5 and nameable > 0.3

@@ -14,7 +14,8 @@
 4. **Trait readout**: which traits the model draws when a prompt names them all. The identity
    metric reads the factors of each generation, per prompt context, next to the person's true
    renders, "a face" (a random person), and a stranger wearing the person's nameable traits
-   (the most a prompt in words could keep).
+   (the most a prompt in words could keep). How often the most common reading of each factor
+   comes up tells whether the metric tells the pictures apart at all.
 
 ``--model`` is a domain model directory or a ``train_base`` output. Prints markdown tables.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -260,6 +262,8 @@ class Reading:
     """Identity similarity to the person's input photo."""
     agreement: dict[str, list[bool]]
     """Per read factor: whether the predicted value is the person's."""
+    values: dict[str, list[str]]
+    """Per read factor: the predicted value."""
 
 
 def read_pictures(
@@ -275,16 +279,20 @@ def read_pictures(
     return Reading(
         similarity=(factor_embedding(prediction) @ source).tolist(),
         agreement={f: [value[f] == getattr(person, f) for value in labels] for f in factors},
+        values={f: [str(value[f]) for value in labels] for f in factors},
     )
 
 
 @dataclass(frozen=True)
 class TraitReadout:
-    """Per picture kind: mean identity similarity to the input photo per prompt context, and
-    the share of pictures whose predicted factor equals the person's, per read factor."""
+    """Per picture kind: mean identity similarity to the input photo per prompt context, the
+    share of pictures whose predicted factor equals the person's, per read factor, and the share
+    of the factor's most common predicted value (near 1: the metric reads every picture alike,
+    so its agreement says little)."""
 
     similarity: dict[str, list[float]]
     agreement: dict[str, dict[str, float]]
+    modal_share: dict[str, dict[str, float]]
 
 
 @torch.no_grad()
@@ -298,6 +306,7 @@ def trait_readout(
     kinds = (TRUE, OWN, PLAIN, NAMEABLE)
     scores: dict[str, list[list[float]]] = {kind: [[] for _ in PROMPT_CONTEXTS] for kind in kinds}
     hits: dict[str, dict[str, list[bool]]] = {k: {f: [] for f in READ_FACTORS} for k in kinds}
+    read: dict[str, dict[str, list[str]]] = {k: {f: [] for f in READ_FACTORS} for k in kinds}
     for identity_seed in split_seeds("heldout", people):
         person = identity_from_seed(identity_seed)
         wearer = nameable_traits_on(person, identity_from_seed(identity_seed + 500_000))
@@ -322,24 +331,35 @@ def trait_readout(
                 scores[kind][index].append(float(np.mean(reading.similarity)))
                 for factor, agrees in reading.agreement.items():
                     hits[kind][factor] += agrees
+                    read[kind][factor] += reading.values[factor]
     return TraitReadout(
         similarity={kind: [float(np.mean(c)) for c in scores[kind]] for kind in kinds},
         agreement={k: {f: float(np.mean(v)) for f, v in hits[k].items()} for k in kinds},
+        modal_share={k: {f: modal_share(v) for f, v in read[k].items()} for k in kinds},
     )
 
 
+def modal_share(values: list[str]) -> float:
+    """The share of ``values`` taken by the most common one."""
+    return Counter(values).most_common(1)[0][1] / len(values)
+
+
 def print_trait_readout(readout: TraitReadout) -> None:
-    """The readout as two markdown tables."""
+    """The readout as three markdown tables."""
     contexts = [f"{style} / {background}" for style, background, _ in PROMPT_CONTEXTS]
     print(f"\n| pictures | {' | '.join(contexts)} | all |\n|---|{'---:|' * (len(contexts) + 1)}")
     for kind, values in readout.similarity.items():
         cells = " | ".join(f"{value:.3f}" for value in values)
         print(f"| {kind} | {cells} | {np.mean(values):.3f} |")
     kinds = list(readout.agreement)
-    print(f"\n| factor | {' | '.join(kinds)} |\n|---|{'---:|' * len(kinds)}")
-    for factor in READ_FACTORS:
-        cells = " | ".join(f"{readout.agreement[kind][factor]:.2f}" for kind in kinds)
-        print(f"| {factor} | {cells} |")
+    for title, table in (
+        ("factor", readout.agreement),
+        ("most common reading", readout.modal_share),
+    ):
+        print(f"\n| {title} | {' | '.join(kinds)} |\n|---|{'---:|' * len(kinds)}")
+        for factor in READ_FACTORS:
+            cells = " | ".join(f"{table[kind][factor]:.2f}" for kind in kinds)
+            print(f"| {factor} | {cells} |")
 
 
 def main() -> None:
