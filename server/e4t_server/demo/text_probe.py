@@ -79,10 +79,10 @@ def separation(
     distances, cosines = [], []
     for seed in split_seeds("heldout", people):
         captions = factor_captions(factor, seed)
-        ids = tokenizer(
+        encoded = tokenizer(
             captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt"
-        ).input_ids
-        lengths = [len(tokenizer(text).input_ids) for text in captions]
+        )
+        ids, lengths = encoded.input_ids, encoded.attention_mask.sum(dim=1).tolist()
         output = text_encoder(ids)
         hidden, pooled = output.last_hidden_state, output.pooler_output
         for a, b in permutations(range(len(captions)), 2):

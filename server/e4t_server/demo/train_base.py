@@ -263,11 +263,10 @@ def train_unet(
     With ``ema_text_encoder``, ``text_encoder`` is trained too and that module tracks it."""
     scheduler = default_scheduler()
     steps = settings.unet_steps
-    trained, averages = [unet], [ema]
+    tracked = [(ema, unet)]  # (average, trained module)
     if ema_text_encoder is not None:
-        trained.append(text_encoder)
-        averages.append(ema_text_encoder)
-    parameters = [parameter for module in trained for parameter in module.parameters()]
+        tracked.append((ema_text_encoder, text_encoder))
+    parameters = [parameter for _, module in tracked for parameter in module.parameters()]
     optimizer, schedule = _optimizer(iter(parameters), settings.unet_lr, steps)
     scale = vae.config["scaling_factor"]  # type: ignore[index]
     device = device_of(unet)
@@ -292,7 +291,7 @@ def train_unet(
         losses.append(_step(loss, optimizer, schedule))
         with torch.no_grad():
             decay = min(settings.ema_decay, (1 + step) / (10 + step))
-            for average_module, module in zip(averages, trained, strict=True):
+            for average_module, module in tracked:
                 for average, current in zip(
                     average_module.parameters(), module.parameters(), strict=True
                 ):
