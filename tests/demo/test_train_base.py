@@ -110,7 +110,7 @@ def test_each_training_picture_is_captioned_with_its_own_person() -> None:
     """A caption's traits must be those of the person in its picture (a mismatch here once
     kept the base model from ever learning traits)."""
     settings = BaseTrainingSettings(identities=3, images_per_identity=2)
-    pictures = Pictures(settings, workers=1)
+    pictures = Pictures.render(settings, workers=1)
     assert len(pictures.identities) == len(pictures.nuisances) == len(pictures) == 6
     for index, (identity, nuisance) in enumerate(
         zip(pictures.identities, pictures.nuisances, strict=True)

@@ -51,9 +51,20 @@ def split_seeds(split: str, count: int, start: int = 0) -> list[int]:
     return list(seeds)
 
 
-def picture_nuisance(seed: int, identity_seed: int, picture: int) -> NuisanceFactors:
-    """Conditions of one picture; depends only on the dataset seed, identity and picture index."""
-    return sample_nuisance(np.random.default_rng([seed, identity_seed, picture]))
+Context = tuple[str, str, str]
+"""(style, background, lighting) of a picture."""
+
+
+def picture_nuisance(
+    seed: int, identity_seed: int, picture: int, context: Context | None = None
+) -> NuisanceFactors:
+    """Conditions of one picture; depends only on the dataset seed, identity and picture index.
+    ``context`` fixes its style, background and lighting (the pose and light stay random)."""
+    rng = np.random.default_rng([seed, identity_seed, picture])
+    if context is None:
+        return sample_nuisance(rng)
+    style, background, lighting = context
+    return sample_nuisance(rng, style=style, background=background, lighting=lighting)
 
 
 @dataclass(frozen=True)
@@ -67,27 +78,46 @@ class Samples:
     nuisances: list[NuisanceFactors]
 
 
-def _render_one(job: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    identity_seed, seed, picture, size = job
-    image, mask = render(
-        identity_from_seed(identity_seed), picture_nuisance(seed, identity_seed, picture), size
-    )
+@dataclass(frozen=True)
+class _Job:
+    """One picture to render (picklable, for the worker processes)."""
+
+    identity_seed: int
+    seed: int
+    picture: int
+    size: int
+    context: Context | None
+
+    def nuisance(self) -> NuisanceFactors:
+        return picture_nuisance(self.seed, self.identity_seed, self.picture, self.context)
+
+
+def _render_one(job: _Job) -> tuple[np.ndarray, np.ndarray]:
+    image, mask = render(identity_from_seed(job.identity_seed), job.nuisance(), job.size)
     return np.asarray(image), np.asarray(mask)
 
 
 def _jobs(
-    identity_seeds: Sequence[int], images_per_identity: int, seed: int, size: int
-) -> list[tuple[int, int, int, int]]:
+    identity_seeds: Sequence[int],
+    images_per_identity: int,
+    seed: int,
+    size: int,
+    contexts: Sequence[Context] | None,
+) -> list[_Job]:
     return [
-        (identity_seed, seed, picture, size)
+        _Job(
+            identity_seed,
+            seed,
+            picture,
+            size,
+            None if not contexts else contexts[picture % len(contexts)],
+        )
         for identity_seed in identity_seeds
         for picture in range(images_per_identity)
     ]
 
 
-def _render_all(
-    jobs: list[tuple[int, int, int, int]], workers: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def _render_all(jobs: list[_Job], workers: int) -> list[tuple[np.ndarray, np.ndarray]]:
     if workers <= 1:
         return [_render_one(job) for job in jobs]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -101,16 +131,18 @@ def render_samples(
     seed: int,
     size: int = 64,
     workers: int = 1,
+    contexts: Sequence[Context] | None = None,
 ) -> Samples:
-    """Render every identity ``images_per_identity`` times under random conditions, in memory."""
-    jobs = _jobs(identity_seeds, images_per_identity, seed, size)
+    """Render every identity ``images_per_identity`` times under random conditions, in memory.
+    With ``contexts``, picture ``i`` of each identity is in ``contexts[i % len(contexts)]``."""
+    jobs = _jobs(identity_seeds, images_per_identity, seed, size, contexts)
     rendered = _render_all(jobs, workers)
     return Samples(
         images=np.stack([image for image, _ in rendered]),
         masks=np.stack([mask for _, mask in rendered]),
-        identity_seeds=[job[0] for job in jobs],
-        identities=[identity_from_seed(job[0]) for job in jobs],
-        nuisances=[picture_nuisance(seed, job[0], job[2]) for job in jobs],
+        identity_seeds=[job.identity_seed for job in jobs],
+        identities=[identity_from_seed(job.identity_seed) for job in jobs],
+        nuisances=[job.nuisance() for job in jobs],
     )
 
 

@@ -50,6 +50,18 @@ def to_pictures(batch: torch.Tensor) -> list[Image.Image]:
     return [Image.fromarray(image) for image in pixels.numpy()]
 
 
+def picture_grid(rows: Sequence[Sequence[Image.Image]], cell: int = 96) -> Image.Image:
+    """One picture of ``rows`` side by side, each enlarged to ``cell`` pixels (nearest
+    neighbour, so small generations stay sharp-edged); short rows leave white space."""
+    width = max(len(row) for row in rows)
+    grid = Image.new("RGB", (cell * width, cell * len(rows)), "white")
+    for y, row in enumerate(rows):
+        for x, picture in enumerate(row):
+            enlarged = picture.convert("RGB").resize((cell, cell), Image.Resampling.NEAREST)
+            grid.paste(enlarged, (x * cell, y * cell))
+    return grid
+
+
 def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Flip, blur and noise a [-1, 1] batch, so metrics also read soft, noisy generated images.
 

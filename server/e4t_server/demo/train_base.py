@@ -47,7 +47,7 @@ from e4t_server.demo.base_model import (
     split_clip,
 )
 from e4t_server.demo.captions import DEMO_WORDS, training_caption
-from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.imaging import to_tensor
 from e4t_server.demo.training import log_progress, resolve_device
 from e4t_server.engine.components import (
@@ -96,21 +96,27 @@ class BaseTrainingSettings:
 
 
 class Pictures:
-    """The rendered training pictures as a [-1, 1] tensor plus their factors."""
+    """Training pictures as a [-1, 1] tensor plus their factors, and how they are captioned."""
 
-    def __init__(self, settings: BaseTrainingSettings, workers: int) -> None:
-        seeds = split_seeds("train", settings.identities)
+    def __init__(self, samples: Samples, keep: float | None = None) -> None:
+        self.images = to_tensor(samples.images, RESOLUTION)
+        # one entry per picture, like the images: captions must name the pictured person's traits
+        self.identities = samples.identities
+        self.nuisances = samples.nuisances
+        self.keep = keep
+        """Each trait is named with this probability; ``None``: a fresh random one per caption."""
+
+    @classmethod
+    def render(cls, settings: BaseTrainingSettings, workers: int) -> Pictures:
+        """The run's pictures: ``settings.identities`` train people in random conditions."""
         samples = render_samples(
-            seeds,
+            split_seeds("train", settings.identities),
             images_per_identity=settings.images_per_identity,
             seed=settings.seed,
             size=RESOLUTION,
             workers=workers,
         )
-        self.images = to_tensor(samples.images, RESOLUTION)
-        # one entry per picture, like the images: captions must name the pictured person's traits
-        self.identities = samples.identities
-        self.nuisances = samples.nuisances
+        return cls(samples)
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -128,7 +134,10 @@ class Pictures:
                 ""
                 if rng.random() < empty_rate
                 else training_caption(
-                    self.identities[i], self.nuisances[i], rng, keep=float(rng.random())
+                    self.identities[i],
+                    self.nuisances[i],
+                    rng,
+                    keep=float(rng.random()) if self.keep is None else self.keep,
                 )
                 for i in index.tolist()
             ]
@@ -320,7 +329,7 @@ def train_base(
     rng = np.random.default_rng(settings.seed)
     times: dict[str, float] = {}
     started = time.perf_counter()
-    pictures = Pictures(settings, workers)
+    pictures = Pictures.render(settings, workers)
     times["render_s"] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tokenizer_dir:
         tokenizer = build_offline_tokenizer(Path(tokenizer_dir), DEMO_WORDS)
@@ -389,7 +398,7 @@ def continue_base(
     earlier = json.loads((previous / REPORT_FILE).read_text(encoding="utf-8"))
     torch.manual_seed(settings.seed)
     started = time.perf_counter()
-    pictures = Pictures(settings, workers)
+    pictures = Pictures.render(settings, workers)
     times = {"render_s": time.perf_counter() - started}
     base = load_base_components(previous / SD_DIR, previous / VISION_DIR).to(device)
     unet = base.unet

@@ -1,0 +1,265 @@
+"""Can a UNet of the demo model's size learn to draw the person a caption names, and for how
+many people?
+
+    python -m e4t_server.demo.capacity_probe --model server/e4t_server/demo/weights/face-domain \\
+        --people 256 --contexts 1 --steps 700 --out data/capacity-256
+
+A fresh UNet with the model's UNet config is trained from scratch next to the model's frozen
+VAE, text tower and tokenizer (the base run's optimizer, min-SNR weights and EMA) on the first
+``--people`` train people, 4 renders each, cycling through the first ``--contexts`` prompt
+contexts, every caption naming every trait (10 % empty). The base model itself learns from
+random partial captions in random contexts; this probe takes those hardships away to see what
+the UNet's size and training length alone allow.
+
+Then ``--read`` of the trained people and as many held-out people get 2 generations each in the
+first prompt context with every trait in words and 2 with "a face" (the same noise), read by the
+identity metric against the person's input photo. Trained people tell whether the UNet draws
+the people it saw; held-out people whether the trait words generalize to new ones.
+
+Writes ``capacity.json`` (settings, wall time, scores), ``train.png`` and ``heldout.png`` (a row
+per person: input photo, 2 × traits in words, 2 × "a face") and the trained UNet (``unet/``)
+into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import (
+    StableDiffusionPipeline,
+)
+from PIL import Image
+
+from e4t_server.demo.base_model import RESOLUTION
+from e4t_server.demo.base_probe import OWN, PLAIN, load_base, read_pictures, worded_and_plain
+from e4t_server.demo.dataset import render_samples, split_seeds
+from e4t_server.demo.faces import identity_from_seed
+from e4t_server.demo.identity import IdentityMetric
+from e4t_server.demo.imaging import picture_grid
+from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo
+from e4t_server.demo.train_base import BaseTrainingSettings, Pictures, train_unet
+from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
+
+REPORT_FILE = "capacity.json"
+SAMPLES = 2
+READ_FACTORS = ("hair_style", "hair_colour")
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """One probe run (saved in the report)."""
+
+    people: int = 256
+    contexts: int = 1
+    steps: int = 700
+    batch: int = 64
+    images_per_person: int = 4
+    read: int = 16
+    """Trained people read, and as many held-out people."""
+    seed: int = 0
+
+    def check(self) -> None:
+        """Refuse settings no run can use (``ValueError``), before anything is trained."""
+        if not 1 <= self.contexts <= len(PROMPT_CONTEXTS):
+            raise ValueError(f"--contexts must be 1 to {len(PROMPT_CONTEXTS)}, got {self.contexts}")
+        if min(self.people, self.steps, self.batch, self.images_per_person) < 1:
+            raise ValueError("people, steps, batch and images per person must be ≥ 1")
+        if self.read < 2:  # the gap's interval needs a spread
+            raise ValueError(f"--read must be at least 2, got {self.read}")
+        if self.read > self.people:
+            raise ValueError(f"cannot read {self.read} of {self.people} trained people")
+
+    def training(self) -> BaseTrainingSettings:
+        """The base run's UNet settings, with this probe's length and batch."""
+        return BaseTrainingSettings(
+            seed=self.seed, unet_steps=self.steps, unet_batch=self.batch, checkpoint_every=0
+        )
+
+
+def training_pictures(settings: CapacitySettings, workers: int) -> Pictures:
+    """The probe's pictures, every caption naming every trait of the pictured person."""
+    samples = render_samples(
+        split_seeds("train", settings.people),
+        images_per_identity=settings.images_per_person,
+        seed=settings.seed,
+        size=RESOLUTION,
+        workers=workers,
+        contexts=PROMPT_CONTEXTS[: settings.contexts],
+    )
+    return Pictures(samples, keep=1.0)
+
+
+def train_fresh_unet(
+    base: BaseComponents, pictures: Pictures, settings: CapacitySettings
+) -> tuple[UNet2DConditionModel, float]:
+    """A UNet with ``base.unet``'s config trained from scratch; returns its EMA weights and the
+    last-50-step mean loss."""
+    torch.manual_seed(settings.seed)
+    unet = UNet2DConditionModel.from_config(base.unet.config)
+    ema = copy.deepcopy(unet)
+    training = settings.training()
+    generator = torch.Generator().manual_seed(settings.seed + 1)
+    rng = np.random.default_rng(settings.seed + 1)
+    batches = pictures.batches(training.unet_batch, generator, rng, training.empty_caption_rate)
+    loss = train_unet(
+        unet.train(),
+        ema,
+        base.vae,
+        base.text_encoder,
+        base.tokenizer,
+        batches,
+        training,
+        generator,
+    )
+    return ema.eval(), loss
+
+
+@dataclass(frozen=True)
+class SplitScores:
+    """Means over the generations of one split's people (``own``: every trait in words)."""
+
+    hair_style_own: float
+    hair_style_plain: float
+    hair_colour_own: float
+    hair_colour_plain: float
+    similarity_own: float
+    similarity_plain: float
+    similarity_gap: float
+    """Mean over people of (own − plain) similarity."""
+    similarity_gap_ci95: float
+    """Half-width of the gap's 95 % interval over people (normal approximation)."""
+
+
+@torch.no_grad()
+def read_split(
+    pipeline: StableDiffusionPipeline, metric: IdentityMetric, identity_seeds: list[int]
+) -> tuple[SplitScores, list[list[Image.Image]]]:
+    """Generate and read every person of ``identity_seeds`` in the first prompt context; also
+    returns a row of pictures per person (input photo, own, plain)."""
+    similarity: dict[str, list[float]] = {OWN: [], PLAIN: []}
+    agreement: dict[tuple[str, str], list[bool]] = {
+        (kind, factor): [] for kind in (OWN, PLAIN) for factor in READ_FACTORS
+    }
+    gaps, rows = [], []
+    for identity_seed in identity_seeds:
+        person = identity_from_seed(identity_seed)
+        photo = input_photo(identity_seed)
+        source = metric.embed([photo])[0]
+        pictures = worded_and_plain(
+            pipeline, person, PROMPT_CONTEXTS[0], samples=SAMPLES, seed=identity_seed
+        )
+        means = {}
+        for kind, images in pictures.items():
+            reading = read_pictures(metric, images, source, person, READ_FACTORS)
+            similarity[kind] += reading.similarity
+            means[kind] = float(np.mean(reading.similarity))
+            for factor in READ_FACTORS:
+                agreement[kind, factor] += reading.agreement[factor]
+        gaps.append(means[OWN] - means[PLAIN])
+        rows.append([photo, *pictures[OWN], *pictures[PLAIN]])
+    spread = float(np.std(gaps, ddof=1))
+    scores = SplitScores(
+        hair_style_own=_mean(agreement[OWN, "hair_style"]),
+        hair_style_plain=_mean(agreement[PLAIN, "hair_style"]),
+        hair_colour_own=_mean(agreement[OWN, "hair_colour"]),
+        hair_colour_plain=_mean(agreement[PLAIN, "hair_colour"]),
+        similarity_own=_mean(similarity[OWN]),
+        similarity_plain=_mean(similarity[PLAIN]),
+        similarity_gap=_mean(gaps),
+        similarity_gap_ci95=1.96 * spread / math.sqrt(len(gaps)),
+    )
+    return scores, rows
+
+
+def _mean(values: list[float] | list[bool]) -> float:
+    return round(float(np.mean(values)), 4)
+
+
+def run_probe(
+    model: Path, out: Path, settings: CapacitySettings, workers: int = 2
+) -> dict[str, object]:
+    """Train, read both splits, and write the report, the grids and the UNet into ``out``."""
+    settings.check()
+    started = time.perf_counter()
+    base = load_base(model)
+    pictures = training_pictures(settings, workers)
+    rendered = time.perf_counter()
+    unet, loss = train_fresh_unet(base, pictures, settings)
+    trained = time.perf_counter()
+    pipeline = stable_diffusion_pipeline(replace(base, unet=unet))
+    pipeline.set_progress_bar_config(disable=True)
+    metric = IdentityMetric.load()
+    splits = {
+        "train": split_seeds("train", settings.read),
+        "heldout": split_seeds("heldout", settings.read),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    scores = {}
+    for split, seeds in splits.items():
+        split_scores, rows = read_split(pipeline, metric, seeds)
+        scores[split] = asdict(split_scores)
+        picture_grid(rows).save(out / f"{split}.png")
+    unet.save_pretrained(out / "unet", safe_serialization=True)
+    report: dict[str, object] = {
+        "model": str(model),
+        "settings": asdict(settings),
+        "pictures": len(pictures),
+        "unet_parameters": sum(parameter.numel() for parameter in unet.parameters()),
+        "final_unet_loss": round(loss, 5),
+        "scores": scores,
+        "wall_time": {
+            "render_s": round(rendered - started, 1),
+            "unet_s": round(trained - rendered, 1),
+            "read_s": round(time.perf_counter() - trained, 1),
+        },
+        "threads": torch.get_num_threads(),
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def main() -> None:
+    """Command-line entry point."""
+    defaults = CapacitySettings()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="a domain model directory")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--people", type=int, default=defaults.people)
+    parser.add_argument("--contexts", type=int, default=defaults.contexts)
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    parser.add_argument("--read", type=int, default=defaults.read)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    settings = CapacitySettings(
+        people=args.people,
+        contexts=args.contexts,
+        steps=args.steps,
+        batch=args.batch,
+        read=args.read,
+        seed=args.seed,
+    )
+    try:
+        settings.check()
+    except ValueError as error:
+        parser.error(str(error))
+    if not args.model.is_dir():
+        parser.error(f"--model {args.model} is not a directory")
+    torch.set_num_threads(args.threads)
+    report = run_probe(args.model, args.out, settings, workers=max(1, min(2, args.threads)))
+    print(json.dumps({"scores": report["scores"], "wall_time": report["wall_time"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The capacity probe: its pictures and captions, its settings checks, and one tiny run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from e4t_server.demo import pretrained
+from e4t_server.demo.capacity_probe import (
+    REPORT_FILE,
+    CapacitySettings,
+    run_probe,
+    training_pictures,
+)
+from e4t_server.demo.captions import fully_described_face
+from e4t_server.demo.faces import caption
+from e4t_server.demo.scenes import PROMPT_CONTEXTS
+
+
+def test_pictures_cycle_through_the_contexts_and_every_caption_names_every_trait() -> None:
+    settings = CapacitySettings(people=3, contexts=2, images_per_person=4, read=2)
+    pictures = training_pictures(settings, workers=1)
+    assert len(pictures) == 12
+    for index, nuisance in enumerate(pictures.nuisances):
+        style, background, lighting = PROMPT_CONTEXTS[index % 4 % 2]
+        assert (nuisance.style, nuisance.background, nuisance.lighting) == (
+            style,
+            background,
+            lighting,
+        )
+    full = {
+        caption(nuisance, fully_described_face(identity))
+        for identity, nuisance in zip(pictures.identities, pictures.nuisances, strict=True)
+    }
+    generator = torch.Generator().manual_seed(0)
+    batches = pictures.batches(64, generator, np.random.default_rng(0), empty_rate=0.0)
+    captions = next(batches)[1]
+    # 3 people in 2 contexts: 6 full captions, and 64 draws meet each of them
+    assert len(full) == 6 and set(captions) == full
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"contexts": 0}, "--contexts must be 1 to 4"),
+        ({"contexts": 5}, "--contexts must be 1 to 4"),
+        ({"steps": 0}, "must be ≥ 1"),
+        ({"read": 1}, "at least 2"),
+        ({"people": 4, "read": 8}, "cannot read 8 of 4"),
+    ],
+)
+def test_unusable_settings_are_refused_before_anything_is_written(
+    tmp_path: Path, changes: dict[str, int], message: str
+) -> None:
+    settings = CapacitySettings(**{"people": 4, "read": 2, **changes})
+    with pytest.raises(ValueError, match=message):
+        run_probe(pretrained.face_domain_dir(), tmp_path / "out", settings, workers=1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tiny_run_writes_its_report_grids_and_unet(tmp_path: Path) -> None:
+    settings = CapacitySettings(people=2, contexts=2, steps=2, batch=4, read=2)
+    out = tmp_path / "probe"
+    report = run_probe(pretrained.face_domain_dir(), out, settings, workers=1)
+    assert json.loads((out / REPORT_FILE).read_text(encoding="utf-8")) == report
+    assert report["pictures"] == 8
+    scores = report["scores"]
+    assert isinstance(scores, dict) and set(scores) == {"train", "heldout"}
+    for split in scores.values():
+        for name in ("hair_style_own", "hair_style_plain", "hair_colour_own"):
+            assert 0 <= split[name] <= 1
+        assert -1 <= split["similarity_own"] <= 1
+        assert split["similarity_gap_ci95"] >= 0
+    for split in ("train", "heldout"):
+        with Image.open(out / f"{split}.png") as grid:
+            assert grid.size == (96 * 5, 96 * 2)  # photo + 2 worded + 2 plain, a row per person
+    assert (out / "unet" / "config.json").is_file()
