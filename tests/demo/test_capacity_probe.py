@@ -44,6 +44,14 @@ def test_pictures_cycle_through_the_contexts_and_every_caption_names_every_trait
     assert len(full) == 6 and set(captions) == full
 
 
+def test_keep_zero_names_no_trait() -> None:
+    pictures = training_pictures(CapacitySettings(people=2, keep=0.0, read=2), workers=1)
+    plain = {caption(nuisance, "a face") for nuisance in pictures.nuisances}
+    generator = torch.Generator().manual_seed(0)
+    batches = pictures.batches(16, generator, np.random.default_rng(0), empty_rate=0.0)
+    assert set(next(batches)[1]) == plain == {"a photo of a face, blue background, bright lighting"}
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -51,13 +59,14 @@ def test_pictures_cycle_through_the_contexts_and_every_caption_names_every_trait
         ({"contexts": 5}, "--contexts must be 1 to 4"),
         ({"steps": 0}, "must be ≥ 1"),
         ({"read": 1}, "at least 2"),
+        ({"keep": 1.5}, "between 0 and 1"),
         ({"people": 4, "read": 8}, "cannot read 8 of 4"),
     ],
 )
 def test_unusable_settings_are_refused_before_anything_is_written(
-    tmp_path: Path, changes: dict[str, int], message: str
+    tmp_path: Path, changes: dict[str, float], message: str
 ) -> None:
-    settings = CapacitySettings(**{"people": 4, "read": 2, **changes})
+    settings = CapacitySettings(**{"people": 4, "read": 2, **changes})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         run_probe(pretrained.face_domain_dir(), tmp_path / "out", settings, workers=1)
     assert not (tmp_path / "out").exists()

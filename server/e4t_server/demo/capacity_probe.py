@@ -7,7 +7,8 @@ many people?
 A fresh UNet with the model's UNet config is trained from scratch next to the model's frozen
 VAE, text tower and tokenizer (the base run's optimizer, min-SNR weights and EMA) on the first
 ``--people`` train people, 4 renders each, cycling through the first ``--contexts`` prompt
-contexts, every caption naming every trait (10 % empty). The base model itself learns from
+contexts, every caption naming every trait (10 % empty; ``--keep`` or ``--random-keep``
+name fewer). The base model itself learns from
 random partial captions in random contexts; this probe takes those hardships away to see what
 the UNet's size and training length alone allow.
 
@@ -67,6 +68,9 @@ class CapacitySettings:
     read: int = 16
     """Trained people read, and as many held-out people."""
     seed: int = 0
+    keep: float | None = 1.0
+    """Each trait is named in a caption with this probability; ``None``: a fresh random one per
+    caption, as in the base run."""
 
     def check(self) -> None:
         """Refuse settings no run can use (``ValueError``), before anything is trained."""
@@ -74,6 +78,8 @@ class CapacitySettings:
             raise ValueError(f"--contexts must be 1 to {len(PROMPT_CONTEXTS)}, got {self.contexts}")
         if min(self.people, self.steps, self.batch, self.images_per_person) < 1:
             raise ValueError("people, steps, batch and images per person must be ≥ 1")
+        if self.keep is not None and not 0 <= self.keep <= 1:
+            raise ValueError(f"--keep must be between 0 and 1, got {self.keep}")
         if self.read < 2:  # the gap's interval needs a spread
             raise ValueError(f"--read must be at least 2, got {self.read}")
         if self.read > self.people:
@@ -87,7 +93,7 @@ class CapacitySettings:
 
 
 def training_pictures(settings: CapacitySettings, workers: int) -> Pictures:
-    """The probe's pictures, every caption naming every trait of the pictured person."""
+    """The probe's pictures, captioned with the pictured person's traits."""
     samples = render_samples(
         split_seeds("train", settings.people),
         images_per_identity=settings.images_per_person,
@@ -96,7 +102,7 @@ def training_pictures(settings: CapacitySettings, workers: int) -> Pictures:
         workers=workers,
         contexts=PROMPT_CONTEXTS[: settings.contexts],
     )
-    return Pictures(samples, keep=1.0)
+    return Pictures(samples, keep=settings.keep)
 
 
 def train_fresh_unet(
@@ -240,6 +246,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=defaults.batch)
     parser.add_argument("--read", type=int, default=defaults.read)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--keep",
+        type=float,
+        default=defaults.keep,
+        help="share of traits a caption names (default: all); --random-keep: as the base run",
+    )
+    parser.add_argument(
+        "--random-keep", action="store_true", help="a fresh random share per caption"
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     settings = CapacitySettings(
@@ -249,6 +264,7 @@ def main() -> None:
         batch=args.batch,
         read=args.read,
         seed=args.seed,
+        keep=None if args.random_keep else args.keep,
     )
     try:
         settings.check()
