@@ -14,6 +14,7 @@ from e4t_server.demo import pretrained
 from e4t_server.demo.capacity_probe import (
     REPORT_FILE,
     CapacitySettings,
+    reread,
     run_probe,
     training_pictures,
 )
@@ -72,7 +73,9 @@ def test_unusable_settings_are_refused_before_anything_is_written(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_tiny_run_writes_its_report_grids_and_unet(tmp_path: Path) -> None:
+def test_a_tiny_run_writes_its_report_grids_and_unet_and_rereads_the_same(
+    tmp_path: Path,
+) -> None:
     settings = CapacitySettings(people=2, contexts=2, steps=2, batch=4, read=2)
     out = tmp_path / "probe"
     report = run_probe(pretrained.face_domain_dir(), out, settings, workers=1)
@@ -81,7 +84,12 @@ def test_a_tiny_run_writes_its_report_grids_and_unet(tmp_path: Path) -> None:
     scores = report["scores"]
     assert isinstance(scores, dict) and set(scores) == {"train", "heldout"}
     for split in scores.values():
-        for name in ("hair_style_own", "hair_style_plain", "hair_colour_own"):
+        for name in (
+            "hair_style_own",
+            "hair_style_plain",
+            "hair_colour_own",
+            "skin_tone_error_own",
+        ):
             assert 0 <= split[name] <= 1
         assert -1 <= split["similarity_own"] <= 1
         assert split["similarity_gap_ci95"] >= 0
@@ -89,3 +97,14 @@ def test_a_tiny_run_writes_its_report_grids_and_unet(tmp_path: Path) -> None:
         with Image.open(out / f"{split}.png") as grid:
             assert grid.size == (96 * 5, 96 * 2)  # photo + 2 worded + 2 plain, a row per person
     assert (out / "unet" / "config.json").is_file()
+    # the saved UNet is what was read: scoring it again gives the same numbers
+    again = reread(pretrained.face_domain_dir(), out)
+    assert again["scores"] == scores
+    assert {k: v for k, v in again.items() if k != "wall_time"} == {
+        k: v for k, v in report.items() if k != "wall_time"
+    }
+
+
+def test_rereading_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="holds no capacity probe run"):
+        reread(pretrained.face_domain_dir(), tmp_path)

@@ -264,6 +264,8 @@ class Reading:
     """Per read factor: whether the predicted value is the person's."""
     values: dict[str, list[str]]
     """Per read factor: the predicted value."""
+    amounts: dict[str, list[float]]
+    """Per continuous factor (skin tone, face width, ...): the predicted amount in [0, 1]."""
 
 
 def read_pictures(
@@ -280,6 +282,7 @@ def read_pictures(
         similarity=(factor_embedding(prediction) @ source).tolist(),
         agreement={f: [value[f] == getattr(person, f) for value in labels] for f in factors},
         values={f: [str(value[f]) for value in labels] for f in factors},
+        amounts={f: [float(value[f]) for value in labels] for f in metric.config.continuous},
     )
 
 

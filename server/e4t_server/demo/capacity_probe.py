@@ -19,7 +19,7 @@ the people it saw; held-out people whether the trait words generalize to new one
 
 Writes ``capacity.json`` (settings, wall time, scores), ``train.png`` and ``heldout.png`` (a row
 per person: input photo, 2 × traits in words, 2 × "a face") and the trained UNet (``unet/``)
-into ``--out``.
+into ``--out``. ``--reread`` scores the UNet of an earlier run in ``--out`` again.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from e4t_server.demo.train_base import BaseTrainingSettings, Pictures, train_une
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 
 REPORT_FILE = "capacity.json"
+UNET_DIR = "unet"
 SAMPLES = 2
 READ_FACTORS = ("hair_style", "hair_colour")
 
@@ -138,6 +139,9 @@ class SplitScores:
     hair_style_plain: float
     hair_colour_own: float
     hair_colour_plain: float
+    skin_tone_error_own: float
+    """Mean absolute error of the metric's skin tone reading (0 light … 1 deep)."""
+    skin_tone_error_plain: float
     similarity_own: float
     similarity_plain: float
     similarity_gap: float
@@ -156,6 +160,7 @@ def read_split(
     agreement: dict[tuple[str, str], list[bool]] = {
         (kind, factor): [] for kind in (OWN, PLAIN) for factor in READ_FACTORS
     }
+    skin_errors: dict[str, list[float]] = {OWN: [], PLAIN: []}
     gaps, rows = [], []
     for identity_seed in identity_seeds:
         person = identity_from_seed(identity_seed)
@@ -168,6 +173,9 @@ def read_split(
         for kind, images in pictures.items():
             reading = read_pictures(metric, images, source, person, READ_FACTORS)
             similarity[kind] += reading.similarity
+            skin_errors[kind] += [
+                abs(tone - person.skin_tone) for tone in reading.amounts["skin_tone"]
+            ]
             means[kind] = float(np.mean(reading.similarity))
             for factor in READ_FACTORS:
                 agreement[kind, factor] += reading.agreement[factor]
@@ -179,6 +187,8 @@ def read_split(
         hair_style_plain=_mean(agreement[PLAIN, "hair_style"]),
         hair_colour_own=_mean(agreement[OWN, "hair_colour"]),
         hair_colour_plain=_mean(agreement[PLAIN, "hair_colour"]),
+        skin_tone_error_own=_mean(skin_errors[OWN]),
+        skin_tone_error_plain=_mean(skin_errors[PLAIN]),
         similarity_own=_mean(similarity[OWN]),
         similarity_plain=_mean(similarity[PLAIN]),
         similarity_gap=_mean(gaps),
@@ -202,34 +212,53 @@ def run_probe(
     rendered = time.perf_counter()
     unet, loss = train_fresh_unet(base, pictures, settings)
     trained = time.perf_counter()
-    pipeline = stable_diffusion_pipeline(replace(base, unet=unet))
-    pipeline.set_progress_bar_config(disable=True)
-    metric = IdentityMetric.load()
-    splits = {
-        "train": split_seeds("train", settings.read),
-        "heldout": split_seeds("heldout", settings.read),
-    }
     out.mkdir(parents=True, exist_ok=True)
-    scores = {}
-    for split, seeds in splits.items():
-        split_scores, rows = read_split(pipeline, metric, seeds)
-        scores[split] = asdict(split_scores)
-        picture_grid(rows).save(out / f"{split}.png")
-    unet.save_pretrained(out / "unet", safe_serialization=True)
+    unet.save_pretrained(out / UNET_DIR, safe_serialization=True)
     report: dict[str, object] = {
         "model": str(model),
         "settings": asdict(settings),
         "pictures": len(pictures),
         "unet_parameters": sum(parameter.numel() for parameter in unet.parameters()),
         "final_unet_loss": round(loss, 5),
-        "scores": scores,
         "wall_time": {
             "render_s": round(rendered - started, 1),
             "unet_s": round(trained - rendered, 1),
-            "read_s": round(time.perf_counter() - trained, 1),
         },
         "threads": torch.get_num_threads(),
     }
+    return _read_and_report(replace(base, unet=unet), settings, out, report)
+
+
+def reread(model: Path, out: Path) -> dict[str, object]:
+    """Score the UNet an earlier run saved in ``out`` again (after the reading changed),
+    with that run's settings; the training part of its report is kept."""
+    path = out / REPORT_FILE
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ValueError(f"{out} holds no capacity probe run: {path} is missing") from error
+    settings = CapacitySettings(**report["settings"])
+    base = load_base(model)
+    unet = UNet2DConditionModel.from_pretrained(out / UNET_DIR)
+    return _read_and_report(replace(base, unet=unet.eval()), settings, out, report)
+
+
+def _read_and_report(
+    base: BaseComponents, settings: CapacitySettings, out: Path, report: dict[str, object]
+) -> dict[str, object]:
+    """Read both splits with ``base``'s UNet; write the grids and the report with the scores."""
+    started = time.perf_counter()
+    pipeline = stable_diffusion_pipeline(base)
+    pipeline.set_progress_bar_config(disable=True)
+    metric = IdentityMetric.load()
+    scores = {}
+    for split in ("train", "heldout"):
+        split_scores, rows = read_split(pipeline, metric, split_seeds(split, settings.read))
+        scores[split] = asdict(split_scores)
+        picture_grid(rows).save(out / f"{split}.png")
+    wall_time = dict(report["wall_time"])  # type: ignore[call-overload]
+    wall_time["read_s"] = round(time.perf_counter() - started, 1)
+    report = {**report, "scores": scores, "wall_time": wall_time}
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
@@ -255,6 +284,11 @@ def main() -> None:
     parser.add_argument(
         "--random-keep", action="store_true", help="a fresh random share per caption"
     )
+    parser.add_argument(
+        "--reread",
+        action="store_true",
+        help="score the UNet an earlier run saved in --out again, with that run's settings",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     settings = CapacitySettings(
@@ -273,7 +307,13 @@ def main() -> None:
     if not args.model.is_dir():
         parser.error(f"--model {args.model} is not a directory")
     torch.set_num_threads(args.threads)
-    report = run_probe(args.model, args.out, settings, workers=max(1, min(2, args.threads)))
+    if args.reread:
+        try:
+            report = reread(args.model, args.out)
+        except ValueError as error:
+            parser.error(str(error))
+    else:
+        report = run_probe(args.model, args.out, settings, workers=max(1, min(2, args.threads)))
     print(json.dumps({"scores": report["scores"], "wall_time": report["wall_time"]}))
 
 
