@@ -14,6 +14,7 @@ from e4t_server.demo import pretrained
 from e4t_server.demo.capacity_probe import (
     REPORT_FILE,
     CapacitySettings,
+    read_model_unet,
     reread,
     run_probe,
     training_pictures,
@@ -108,3 +109,13 @@ def test_a_tiny_run_writes_its_report_grids_and_unet_and_rereads_the_same(
 def test_rereading_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="holds no capacity probe run"):
         reread(pretrained.face_domain_dir(), tmp_path)
+
+
+def test_the_models_own_unet_is_read_the_same_way_without_training(tmp_path: Path) -> None:
+    settings = CapacitySettings(people=2, read=2)
+    report = read_model_unet(pretrained.face_domain_dir(), tmp_path / "own", settings)
+    assert report["unet"] == "the model's own"
+    scores = report["scores"]
+    assert isinstance(scores, dict) and set(scores) == {"train", "heldout"}
+    assert not (tmp_path / "own" / "unet").exists()
+    assert json.loads((tmp_path / "own" / REPORT_FILE).read_text(encoding="utf-8")) == report

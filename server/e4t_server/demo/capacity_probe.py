@@ -19,7 +19,8 @@ the people it saw; held-out people whether the trait words generalize to new one
 
 Writes ``capacity.json`` (settings, wall time, scores), ``train.png`` and ``heldout.png`` (a row
 per person: input photo, 2 × traits in words, 2 × "a face") and the trained UNet (``unet/``)
-into ``--out``. ``--reread`` scores the UNet of an earlier run in ``--out`` again.
+into ``--out``. ``--reread`` scores the UNet of an earlier run in ``--out`` again;
+``--model-unet`` trains nothing and reads the model's own UNet the same way.
 """
 
 from __future__ import annotations
@@ -229,6 +230,20 @@ def run_probe(
     return _read_and_report(replace(base, unet=unet), settings, out, report)
 
 
+def read_model_unet(model: Path, out: Path, settings: CapacitySettings) -> dict[str, object]:
+    """The same reading of ``model``'s own UNet (nothing trained), to compare a probe run with
+    the base model it stands beside."""
+    settings.check()
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, object] = {
+        "model": str(model),
+        "settings": asdict(settings),
+        "unet": "the model's own",
+        "wall_time": {},
+    }
+    return _read_and_report(load_base(model), settings, out, report)
+
+
 def reread(model: Path, out: Path) -> dict[str, object]:
     """Score the UNet an earlier run saved in ``out`` again (after the reading changed),
     with that run's settings; the training part of its report is kept."""
@@ -289,6 +304,11 @@ def main() -> None:
         action="store_true",
         help="score the UNet an earlier run saved in --out again, with that run's settings",
     )
+    parser.add_argument(
+        "--model-unet",
+        action="store_true",
+        help="train nothing: read the model's own UNet the same way, for comparison",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     settings = CapacitySettings(
@@ -307,7 +327,9 @@ def main() -> None:
     if not args.model.is_dir():
         parser.error(f"--model {args.model} is not a directory")
     torch.set_num_threads(args.threads)
-    if args.reread:
+    if args.model_unet:
+        report = read_model_unet(args.model, args.out, settings)
+    elif args.reread:
         try:
             report = reread(args.model, args.out)
         except ValueError as error:
