@@ -14,6 +14,7 @@ from e4t_server.demo import pretrained
 from e4t_server.demo.capacity_probe import (
     REPORT_FILE,
     CapacitySettings,
+    main,
     read_model_unet,
     reread,
     run_probe,
@@ -119,3 +120,28 @@ def test_the_models_own_unet_is_read_the_same_way_without_training(tmp_path: Pat
     assert isinstance(scores, dict) and set(scores) == {"train", "heldout"}
     assert not (tmp_path / "own" / "unet").exists()
     assert json.loads((tmp_path / "own" / REPORT_FILE).read_text(encoding="utf-8")) == report
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--reread", "--model-unet"], "not allowed with argument"),
+        (["--keep", "2"], "between 0 and 1"),
+        (["--model", "nowhere"], "is not a directory"),
+    ],
+)
+def test_the_command_refuses_bad_flags_with_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    model = ["--model", str(pretrained.face_domain_dir())]
+    monkeypatch.setattr("sys.argv", ["capacity_probe", *model, "--out", str(out), *flags])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

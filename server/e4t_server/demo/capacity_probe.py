@@ -299,12 +299,13 @@ def main() -> None:
     parser.add_argument(
         "--random-keep", action="store_true", help="a fresh random share per caption"
     )
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--reread",
         action="store_true",
         help="score the UNet an earlier run saved in --out again, with that run's settings",
     )
-    parser.add_argument(
+    mode.add_argument(
         "--model-unet",
         action="store_true",
         help="train nothing: read the model's own UNet the same way, for comparison",
