@@ -23,6 +23,7 @@ from e4t_server.demo.capacity_probe import (
 from e4t_server.demo.captions import fully_described_face
 from e4t_server.demo.faces import caption
 from e4t_server.demo.scenes import PROMPT_CONTEXTS
+from tests.demo.commands import refusal
 
 
 def test_pictures_cycle_through_the_contexts_and_every_caption_names_every_trait() -> None:
@@ -139,9 +140,6 @@ def test_the_command_refuses_bad_flags_with_exit_2(
 ) -> None:
     out = tmp_path / "out"
     model = ["--model", str(pretrained.face_domain_dir())]
-    monkeypatch.setattr("sys.argv", ["capacity_probe", *model, "--out", str(out), *flags])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    argv = ["capacity_probe", *model, "--out", str(out), *flags]
+    assert message in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()

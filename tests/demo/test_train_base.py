@@ -27,6 +27,7 @@ from e4t_server.demo.train_base import (
 from e4t_server.demo.training import resolve_device
 from e4t_server.engine.components import default_scheduler
 from e4t_server.engine.domain_model import load_base_components
+from tests.demo.commands import refusal
 from tests.demo.tiny import TINY_BASE
 
 
@@ -80,11 +81,8 @@ def test_unusable_settings_exit_2_before_anything_is_written(
     message: str,
 ) -> None:
     out = tmp_path / "run"
-    monkeypatch.setattr("sys.argv", ["train_base", "--out", str(out), *flags])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    argv = ["train_base", "--out", str(out), *flags]
+    assert message in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()
 
 

@@ -15,6 +15,7 @@ from e4t_server.demo.train_domain import (
     train_domain,
 )
 from e4t_server.engine.domain_model import DomainModel
+from tests.demo.commands import refusal
 from tests.demo.tiny import TINY_BASE
 
 TINY = DomainTrainingSettings(identities=2, images_per_identity=2, steps=2, batch_size=2)
@@ -45,11 +46,7 @@ def test_an_unusable_device_exits_2_before_anything_is_written(
 ) -> None:
     out = tmp_path / "domain"
     argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), "--device", "tpu"]
-    monkeypatch.setattr("sys.argv", argv)
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    assert "'tpu'" in capsys.readouterr().err
+    assert "'tpu'" in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()
 
 
