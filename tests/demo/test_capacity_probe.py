@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from e4t_server.demo import pretrained
+from e4t_server.demo.base_probe import load_base
 from e4t_server.demo.capacity_probe import (
     REPORT_FILE,
     CapacitySettings,
@@ -18,6 +19,7 @@ from e4t_server.demo.capacity_probe import (
     read_model_unet,
     reread,
     run_probe,
+    train_fresh_unet,
     training_pictures,
 )
 from e4t_server.demo.captions import fully_described_face
@@ -65,6 +67,9 @@ def test_keep_zero_names_no_trait() -> None:
         ({"read": 1}, "at least 2"),
         ({"keep": 1.5}, "between 0 and 1"),
         ({"people": 4, "read": 8}, "cannot read 8 of 4"),
+        ({"unet_width": 24}, "multiple of 16"),
+        ({"unet_width": 0}, "multiple of 16"),
+        ({"unet_layers": 0}, "at least 1 layer"),
     ],
 )
 def test_unusable_settings_are_refused_before_anything_is_written(
@@ -108,6 +113,31 @@ def test_a_tiny_run_writes_its_report_grids_and_unet_and_rereads_the_same(
     }
 
 
+def test_the_fresh_unet_has_the_models_config_unless_resized() -> None:
+    base = load_base(pretrained.face_domain_dir())
+    settings = CapacitySettings(people=2, steps=1, batch=2, read=2)
+    pictures = training_pictures(settings, workers=1)
+    same, _ = train_fresh_unet(base, pictures, settings)
+    assert same.config == base.unet.config
+    resized = CapacitySettings(people=2, steps=1, batch=2, read=2, unet_width=16, unet_layers=2)
+    unet, loss = train_fresh_unet(base, pictures, resized)
+    assert tuple(unet.config["block_out_channels"]) == (16, 32, 32)
+    assert unet.config["layers_per_block"] == 2
+    assert unet.config["cross_attention_dim"] == base.unet.config["cross_attention_dim"]
+    assert np.isfinite(loss)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_tiny_run_trains_and_reads_on_the_gpu(tmp_path: Path) -> None:
+    settings = CapacitySettings(people=2, steps=2, batch=4, read=2, unet_width=16)
+    report = run_probe(
+        pretrained.face_domain_dir(), tmp_path / "gpu", settings, 1, torch.device("cuda")
+    )
+    assert report["device"] == "cuda:0"
+    scores = report["scores"]
+    assert isinstance(scores, dict) and set(scores) == {"train", "heldout"}
+
+
 def test_rereading_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="holds no capacity probe run"):
         reread(pretrained.face_domain_dir(), tmp_path)
@@ -129,6 +159,11 @@ def test_the_models_own_unet_is_read_the_same_way_without_training(tmp_path: Pat
         (["--reread", "--model-unet"], "not allowed with argument"),
         (["--keep", "2"], "between 0 and 1"),
         (["--model", "nowhere"], "is not a directory"),
+        (["--unet-width", "20"], "multiple of 16"),
+        (["--model-unet", "--unet-width", "32"], "train none"),
+        (["--reread", "--unet-layers", "2"], "train none"),
+        (["--device", "tpu"], "not a device name"),
+        (["--device", "xla"], "only cpu and cuda"),
     ],
 )
 def test_the_command_refuses_bad_flags_with_exit_2(

@@ -21,6 +21,8 @@ Writes ``capacity.json`` (settings, wall time, scores), ``train.png`` and ``held
 per person: input photo, 2 × traits in words, 2 × "a face") and the trained UNet (``unet/``)
 into ``--out``. ``--reread`` scores the UNet of an earlier run in ``--out`` again;
 ``--model-unet`` trains nothing and reads the model's own UNet the same way.
+``--unet-width`` and ``--unet-layers`` size the fresh UNet differently from the model's (as
+``train_base``'s flags do), and ``--device cuda`` trains and generates on a GPU.
 """
 
 from __future__ import annotations
@@ -42,14 +44,15 @@ from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import (
 )
 from PIL import Image
 
-from e4t_server.demo.base_model import RESOLUTION
+from e4t_server.demo.base_model import RESOLUTION, check_unet_size
 from e4t_server.demo.base_probe import OWN, PLAIN, load_base, read_pictures, worded_and_plain
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.faces import identity_from_seed
 from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.imaging import picture_grid
 from e4t_server.demo.scenes import PROMPT_CONTEXTS, input_photo
-from e4t_server.demo.train_base import BaseTrainingSettings, Pictures, train_unet
+from e4t_server.demo.train_base import BaseTrainingSettings, Pictures, device_of, train_unet
+from e4t_server.demo.training import resolve_device
 from e4t_server.engine.components import BaseComponents, stable_diffusion_pipeline
 
 REPORT_FILE = "capacity.json"
@@ -73,6 +76,11 @@ class CapacitySettings:
     keep: float | None = 1.0
     """Each trait is named in a caption with this probability; ``None``: a fresh random one per
     caption, as in the base run."""
+    unet_width: int | None = None
+    """Channels of the fresh UNet's first block (the other two have twice as many);
+    ``None``: the model's own UNet config."""
+    unet_layers: int | None = None
+    """ResNet layers per block of the fresh UNet; ``None``: the model's own."""
 
     def check(self) -> None:
         """Refuse settings no run can use (``ValueError``), before anything is trained."""
@@ -86,6 +94,19 @@ class CapacitySettings:
             raise ValueError(f"--read must be at least 2, got {self.read}")
         if self.read > self.people:
             raise ValueError(f"cannot read {self.read} of {self.people} trained people")
+        if self.unet_width is not None or self.unet_layers is not None:
+            width = 16 if self.unet_width is None else self.unet_width
+            check_unet_size(width, 1 if self.unet_layers is None else self.unet_layers)
+
+    def unet_config(self, model_config: dict[str, object]) -> dict[str, object]:
+        """The fresh UNet's config: the model's, resized where the settings say so."""
+        config = dict(model_config)
+        if self.unet_width is not None:
+            width = self.unet_width
+            config["block_out_channels"] = (width, 2 * width, 2 * width)
+        if self.unet_layers is not None:
+            config["layers_per_block"] = self.unet_layers
+        return config
 
     def training(self) -> BaseTrainingSettings:
         """The base run's UNet settings, with this probe's length and batch."""
@@ -110,10 +131,11 @@ def training_pictures(settings: CapacitySettings, workers: int) -> Pictures:
 def train_fresh_unet(
     base: BaseComponents, pictures: Pictures, settings: CapacitySettings
 ) -> tuple[UNet2DConditionModel, float]:
-    """A UNet with ``base.unet``'s config trained from scratch; returns its EMA weights and the
-    last-50-step mean loss."""
+    """A UNet with ``base.unet``'s config (resized as ``settings`` say) trained from scratch on
+    ``base``'s device; returns its EMA weights and the last-50-step mean loss."""
     torch.manual_seed(settings.seed)
-    unet = UNet2DConditionModel.from_config(base.unet.config)
+    unet = UNet2DConditionModel.from_config(settings.unet_config(dict(base.unet.config)))
+    unet.to(device_of(base.unet))
     ema = copy.deepcopy(unet)
     training = settings.training()
     generator = torch.Generator().manual_seed(settings.seed + 1)
@@ -203,12 +225,17 @@ def _mean(values: list[float] | list[bool]) -> float:
 
 
 def run_probe(
-    model: Path, out: Path, settings: CapacitySettings, workers: int = 2
+    model: Path,
+    out: Path,
+    settings: CapacitySettings,
+    workers: int = 2,
+    device: torch.device | None = None,
 ) -> dict[str, object]:
-    """Train, read both splits, and write the report, the grids and the UNet into ``out``."""
+    """Train on ``device`` (default: CPU), read both splits, and write the report, the grids
+    and the UNet into ``out``."""
     settings.check()
     started = time.perf_counter()
-    base = load_base(model)
+    base = load_base(model).to(device or torch.device("cpu"))
     pictures = training_pictures(settings, workers)
     rendered = time.perf_counter()
     unet, loss = train_fresh_unet(base, pictures, settings)
@@ -226,6 +253,7 @@ def run_probe(
             "unet_s": round(trained - rendered, 1),
         },
         "threads": torch.get_num_threads(),
+        "device": str(device_of(unet)),
     }
     return _read_and_report(replace(base, unet=unet), settings, out, report)
 
@@ -310,6 +338,19 @@ def main() -> None:
         action="store_true",
         help="train nothing: read the model's own UNet the same way, for comparison",
     )
+    parser.add_argument(
+        "--unet-width",
+        type=int,
+        help="channels of the fresh UNet's first block (default: the model's)",
+    )
+    parser.add_argument(
+        "--unet-layers",
+        type=int,
+        help="ResNet layers per block of the fresh UNet (default: the model's)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda[:N]: where the fresh UNet trains"
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     settings = CapacitySettings(
@@ -320,11 +361,21 @@ def main() -> None:
         read=args.read,
         seed=args.seed,
         keep=None if args.random_keep else args.keep,
+        unet_width=args.unet_width,
+        unet_layers=args.unet_layers,
     )
     try:
         settings.check()
+        device = resolve_device(args.device)
     except ValueError as error:
         parser.error(str(error))
+    sized = args.unet_width is not None or args.unet_layers is not None
+    if sized and (args.reread or args.model_unet):
+        parser.error(
+            "--unet-width and --unet-layers size a fresh UNet; --reread and --model-unet train none"
+        )
+    if args.device != "cpu" and (args.reread or args.model_unet):
+        parser.error("--device is where a fresh UNet trains; --reread and --model-unet train none")
     if not args.model.is_dir():
         parser.error(f"--model {args.model} is not a directory")
     torch.set_num_threads(args.threads)
@@ -336,7 +387,8 @@ def main() -> None:
         except ValueError as error:
             parser.error(str(error))
     else:
-        report = run_probe(args.model, args.out, settings, workers=max(1, min(2, args.threads)))
+        workers = max(1, min(2, args.threads))
+        report = run_probe(args.model, args.out, settings, workers, device)
     print(json.dumps({"scores": report["scores"], "wall_time": report["wall_time"]}))
 
 
