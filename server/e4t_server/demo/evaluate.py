@@ -47,6 +47,7 @@ from e4t_server.demo.identity import IdentityMetric
 from e4t_server.demo.results_file import append_row, finished
 from e4t_server.demo.scenes import GUIDANCE_SCALE, PROMPT_CONTEXTS, input_photo, prompt_for
 from e4t_server.demo.selection import add_only_option, selected
+from e4t_server.demo.training import resolve_device
 from e4t_server.engine.artifact import ConceptArtifact
 from e4t_server.engine.config import RegularizationWeights
 from e4t_server.engine.domain_model import DomainModel
@@ -229,9 +230,13 @@ def figure_image_name(identity_seed: int, method_index: int, prompt_index: int) 
 
 
 def evaluate(
-    model_dir: Path, out: Path, settings: EvaluationSettings, only: tuple[str, ...] = ()
+    model_dir: Path,
+    out: Path,
+    settings: EvaluationSettings,
+    only: tuple[str, ...] = (),
+    device: torch.device | None = None,
 ) -> Path:
-    """Run (or resume) the evaluation; returns the results file.
+    """Run (or resume) the evaluation on ``device`` (default: CPU); returns the results file.
 
     With ``only``, runs just the methods whose names contain one of its texts (e.g. ``E4T``
     after a new domain tuning: the other methods never use the domain-tuned parts).
@@ -239,7 +244,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
     done = finished(results, "method")
-    model = DomainModel.from_pretrained(model_dir)
+    model = DomainModel.from_pretrained(model_dir).to(device or torch.device("cpu"))
     evaluator = Evaluator(model, settings)
     table = methods(settings)
     order = row_order(settings)
@@ -299,8 +304,15 @@ def main() -> None:
     parser.add_argument("--guidance-scale", type=float, default=defaults.guidance_scale)
     parser.add_argument("--long-steps", type=int, default=defaults.long_steps)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda[:N]: where concepts are made and drawn"
+    )
     add_only_option(parser, "methods")
     args = parser.parse_args()
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_num_threads(args.threads)
     settings = EvaluationSettings(
         identities=args.identities,
@@ -310,7 +322,7 @@ def main() -> None:
     )
     (args.out).mkdir(parents=True, exist_ok=True)
     (args.out / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
-    evaluate(args.model, args.out, settings, only=tuple(args.only))
+    evaluate(args.model, args.out, settings, only=tuple(args.only), device=device)
     print(f"results in {args.out / RESULTS_FILE}")
 
 
