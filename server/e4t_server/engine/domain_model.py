@@ -209,10 +209,10 @@ def load_base_components(stable_diffusion_dir: Path, clip_vision_dir: Path) -> B
     """Load base components from local directories, refusing missing or partial weights."""
     if not (stable_diffusion_dir / "model_index.json").is_file():
         raise ModelLoadError(f"not a diffusers Stable Diffusion directory: {stable_diffusion_dir}")
-    unet = _load_model(UNet2DConditionModel, stable_diffusion_dir, "unet")
-    vae = _load_model(AutoencoderKL, stable_diffusion_dir, "vae")
-    text_encoder = _load_model(CLIPTextModel, stable_diffusion_dir, "text_encoder")
-    image_encoder = _load_model(CLIPVisionModel, clip_vision_dir, None)
+    unet = load_component(UNet2DConditionModel, stable_diffusion_dir, "unet")
+    vae = load_component(AutoencoderKL, stable_diffusion_dir, "vae")
+    text_encoder = load_component(CLIPTextModel, stable_diffusion_dir, "text_encoder")
+    image_encoder = load_component(CLIPVisionModel, clip_vision_dir, None)
     try:
         tokenizer = CLIPTokenizer.from_pretrained(
             str(stable_diffusion_dir / "tokenizer"), local_files_only=True
@@ -233,7 +233,9 @@ def load_base_components(stable_diffusion_dir: Path, clip_vision_dir: Path) -> B
     )
 
 
-def _load_model(model_class: Any, directory: Path, subfolder: str | None) -> Any:
+def load_component(model_class: Any, directory: Path, subfolder: str | None) -> Any:
+    """Load one ``from_pretrained`` model from safetensors, refusing missing or partial weights
+    (``ModelLoadError``) rather than letting random ones stand in."""
     where = directory / subfolder if subfolder else directory
     if not any(where.glob("*.safetensors")):
         raise ModelLoadError(f"no safetensors weights in {where}")
