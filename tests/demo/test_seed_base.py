@@ -16,7 +16,6 @@ from e4t_server.demo.train_base import (
     SD_DIR,
     VISION_DIR,
     continue_base,
-    train_base,
 )
 from e4t_server.engine.components import BaseComponents
 from e4t_server.engine.domain_model import load_base_components
@@ -37,21 +36,14 @@ def _save_other_unet(model: Path, directory: Path, **changes: object) -> UNet2DC
     return unet
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("model")
-    train_base(run, TINY_BASE, workers=1)
-    return run
-
-
 def test_the_seeded_base_has_the_new_unet_and_the_models_other_parts(
-    model: Path, tmp_path: Path
+    tiny_base: Path, tmp_path: Path
 ) -> None:
     probe = tmp_path / "probe"
-    unet = _save_other_unet(model, probe / "unet")
+    unet = _save_other_unet(tiny_base, probe / "unet")
     (probe / "capacity.json").write_text('{"steps": 3}', encoding="utf-8")
-    report = seed_base(model, probe / "unet", tmp_path / "seeded")
-    seeded, original = _base(tmp_path / "seeded"), _base(model)
+    report = seed_base(tiny_base, probe / "unet", tmp_path / "seeded")
+    seeded, original = _base(tmp_path / "seeded"), _base(tiny_base)
     for name in ("unet", "vae", "text_encoder", "image_encoder"):
         source = unet if name == "unet" else getattr(original, name)
         assert all(
@@ -67,7 +59,7 @@ def test_the_seeded_base_has_the_new_unet_and_the_models_other_parts(
     )  # the UNet really is the other one
     seeded_from = report["seeded"]
     assert isinstance(seeded_from, dict)
-    assert seeded_from["model_report"] == json.loads((model / REPORT_FILE).read_text())
+    assert seeded_from["model_report"] == json.loads((tiny_base / REPORT_FILE).read_text())
     assert seeded_from["unet_report"] == {"steps": 3}
     assert report["vae_scaling_factor"] == original.vae.config["scaling_factor"]
     # train_base can continue it, and records where it started
@@ -75,10 +67,10 @@ def test_the_seeded_base_has_the_new_unet_and_the_models_other_parts(
     assert continued["continued_from"] == report
 
 
-def test_a_unet_that_does_not_fit_the_model_is_refused(model: Path, tmp_path: Path) -> None:
-    _save_other_unet(model, tmp_path / "wide-text", cross_attention_dim=48)
+def test_a_unet_that_does_not_fit_the_model_is_refused(tiny_base: Path, tmp_path: Path) -> None:
+    _save_other_unet(tiny_base, tmp_path / "wide-text", cross_attention_dim=48)
     with pytest.raises(ValueError, match="cross_attention_dim"):
-        seed_base(model, tmp_path / "wide-text", tmp_path / "seeded")
+        seed_base(tiny_base, tmp_path / "wide-text", tmp_path / "seeded")
     assert not (tmp_path / "seeded").exists()
 
 
@@ -90,7 +82,7 @@ def test_a_unet_that_does_not_fit_the_model_is_refused(model: Path, tmp_path: Pa
     ],
 )
 def test_unusable_parts_exit_2_and_change_nothing(
-    model: Path,
+    tiny_base: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -98,25 +90,26 @@ def test_unusable_parts_exit_2_and_change_nothing(
     out_holds_base: bool,
     message: str,
 ) -> None:
-    _save_other_unet(model, tmp_path / "unet")
+    _save_other_unet(tiny_base, tmp_path / "unet")
     out = tmp_path / "out"
     if out_holds_base:
         out.mkdir()
         (out / REPORT_FILE).write_text("{}", encoding="utf-8")
     before = sorted(path.name for path in out.iterdir()) if out.exists() else None
-    argv = ["seed_base", "--model", str(model), "--unet", str(tmp_path / unet), "--out", str(out)]
+    parts = ["--model", str(tiny_base), "--unet", str(tmp_path / unet), "--out", str(out)]
+    argv = ["seed_base", *parts]
     assert message in refusal(main, argv, monkeypatch, capsys)
     after = sorted(path.name for path in out.iterdir()) if out.exists() else None
     assert after == before
 
 
 def test_settings_still_describe_the_unet_a_continuation_trains(
-    model: Path, tmp_path: Path
+    tiny_base: Path, tmp_path: Path
 ) -> None:
     """A seeded UNet of another width continues only with settings of that width."""
     width = TINY_BASE.unet_width * 2
-    _save_other_unet(model, tmp_path / "unet", block_out_channels=[width, 2 * width, 2 * width])
-    seed_base(model, tmp_path / "unet", tmp_path / "seeded")
+    _save_other_unet(tiny_base, tmp_path / "unet", block_out_channels=[width, 2 * width, 2 * width])
+    seed_base(tiny_base, tmp_path / "unet", tmp_path / "seeded")
     with pytest.raises(ValueError, match="the earlier run's UNet has"):
         continue_base(tmp_path / "seeded", tmp_path / "refused", TINY_BASE, workers=1)
     continue_base(

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from e4t_server.demo.train_base import train_base
 from e4t_server.demo.train_domain import (
     REPORT_FILE,
     DomainTrainingSettings,
@@ -16,16 +15,8 @@ from e4t_server.demo.train_domain import (
 )
 from e4t_server.engine.domain_model import DomainModel
 from tests.demo.commands import refusal
-from tests.demo.tiny import TINY_BASE
 
 TINY = DomainTrainingSettings(identities=2, images_per_identity=2, steps=2, batch_size=2)
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("base")
-    train_base(out, TINY_BASE, workers=1)
-    return out
 
 
 def test_a_tiny_run_writes_a_loadable_domain_model_it_reports(
