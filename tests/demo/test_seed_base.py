@@ -10,26 +10,16 @@ import pytest
 import torch
 from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 
+from e4t_server.demo.base_probe import load_base
 from e4t_server.demo.seed_base import main, seed_base
-from e4t_server.demo.train_base import (
-    REPORT_FILE,
-    SD_DIR,
-    VISION_DIR,
-    continue_base,
-)
-from e4t_server.engine.components import BaseComponents
-from e4t_server.engine.domain_model import load_base_components
+from e4t_server.demo.train_base import REPORT_FILE, continue_base
 from tests.demo.commands import refusal
 from tests.demo.tiny import TINY_BASE
 
 
-def _base(run: Path) -> BaseComponents:
-    return load_base_components(run / SD_DIR, run / VISION_DIR)
-
-
 def _save_other_unet(model: Path, directory: Path, **changes: object) -> UNet2DConditionModel:
     """A UNet like ``model``'s (with ``changes`` to its config) but with other weights."""
-    config = {**dict(_base(model).unet.config), **changes}
+    config = {**dict(load_base(model).unet.config), **changes}
     torch.manual_seed(7)
     unet = UNet2DConditionModel.from_config(config)
     unet.save_pretrained(directory, safe_serialization=True)
@@ -43,7 +33,7 @@ def test_the_seeded_base_has_the_new_unet_and_the_models_other_parts(
     unet = _save_other_unet(tiny_base, probe / "unet")
     (probe / "capacity.json").write_text('{"steps": 3}', encoding="utf-8")
     report = seed_base(tiny_base, probe / "unet", tmp_path / "seeded")
-    seeded, original = _base(tmp_path / "seeded"), _base(tiny_base)
+    seeded, original = load_base(tmp_path / "seeded"), load_base(tiny_base)
     for name in ("unet", "vae", "text_encoder", "image_encoder"):
         source = unet if name == "unet" else getattr(original, name)
         assert all(
