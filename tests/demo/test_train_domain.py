@@ -10,9 +10,11 @@ import torch
 from e4t_server.demo.train_domain import (
     REPORT_FILE,
     DomainTrainingSettings,
+    face_dataset,
     main,
     train_domain,
 )
+from e4t_server.engine.data import other_views
 from e4t_server.engine.domain_model import DomainModel
 from tests.demo.commands import refusal
 
@@ -29,6 +31,13 @@ def test_a_tiny_run_writes_a_loadable_domain_model_it_reports(
     assert model.fingerprint() == report["fingerprint"]
 
 
+def test_other_views_pair_each_picture_with_the_same_persons_other_picture() -> None:
+    paired = face_dataset(DomainTrainingSettings(identities=2, other_views=True), workers=1)
+    assert other_views(paired) == [[1], [0], [3], [2]]
+    assert paired.subject(0) != paired.subject(2)
+    assert not any(other_views(face_dataset(DomainTrainingSettings(identities=2), workers=1)))
+
+
 def test_an_unusable_device_exits_2_before_anything_is_written(
     tiny_base: Path,
     tmp_path: Path,
@@ -38,6 +47,19 @@ def test_an_unusable_device_exits_2_before_anything_is_written(
     out = tmp_path / "domain"
     argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), "--device", "tpu"]
     assert "'tpu'" in refusal(main, argv, monkeypatch, capsys)
+    assert not out.exists()
+
+
+def test_a_negative_embedding_regularization_exits_2_before_anything_is_written(
+    tiny_base: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "domain"
+    argv = ["train_domain", "--base", str(tiny_base), "--out", str(out)]
+    argv += ["--embedding-regularization", "-1"]
+    assert ">= 0" in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()
 
 

@@ -130,9 +130,11 @@ class _RecordingTrainable(E4TTrainable):
         super().__init__(model, model.encoder, model.offsets)
         self.timesteps: list[int] = []
 
-    def forward(self, images, noisy_latents, timesteps, input_ids, placeholder_mask):  # type: ignore[no-untyped-def]
+    def forward(self, images, noisy_latents, timesteps, input_ids, placeholder_mask, **views):  # type: ignore[no-untyped-def,override]
         self.timesteps += timesteps.tolist()
-        return super().forward(images, noisy_latents, timesteps, input_ids, placeholder_mask)
+        return super().forward(
+            images, noisy_latents, timesteps, input_ids, placeholder_mask, **views
+        )
 
 
 def test_a_timestep_range_limits_the_training_timesteps(fresh_model: DomainModel) -> None:

@@ -39,8 +39,9 @@ REPORT_FILE = "domain_training.json"
 FIRST_IDENTITY = 3000
 
 
-def demo_domain_config() -> DomainConfig:
-    """The face domain's E4T settings at the demo model's size."""
+def demo_domain_config(embedding_regularization: float = 1e-4) -> DomainConfig:
+    """The face domain's E4T settings at the demo model's size; ``embedding_regularization`` is
+    the domain tuning's λ_emb."""
     return DomainConfig(
         class_word=CLASS_WORD,
         class_prompt="a photo of a {class_word}",
@@ -51,7 +52,9 @@ def demo_domain_config() -> DomainConfig:
         # λ_emb is set by this tiny CLIP's scale: its token embeddings have norm ≈ 0.17 and
         # identity is worth a few per cent of the loss, so the engine's SD-scale 1e-2 pinned the
         # encoder's output to the class word (it moved it by 0.003). See docs/demo-domain.md.
-        domain_regularization=RegularizationWeights(embedding=1e-4, weights=1e-4),
+        domain_regularization=RegularizationWeights(
+            embedding=embedding_regularization, weights=1e-4
+        ),
         personalization_regularization=RegularizationWeights(embedding=1e-3, weights=1e-3),
         personalization_steps=15,
         # Chosen on validation identities: higher rates lower identity similarity here.
@@ -72,6 +75,10 @@ class DomainTrainingSettings:
     lr: float = 5e-4
     timestep_range: tuple[int, int] | None = None
     """Half-open range of training timesteps; ``None`` is all of them."""
+    other_views: bool = False
+    """The encoder reads another picture of the person than the one denoised (engine subjects)."""
+    embedding_regularization: float = 1e-4
+    """λ_emb of the domain tuning (saved in the model's config)."""
 
 
 def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryDataset:
@@ -89,6 +96,7 @@ def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryData
         RESOLUTION,
         masks=[Image.fromarray(mask) for mask in samples.masks],
         captions=[caption(nuisance) for nuisance in samples.nuisances],
+        subjects=[str(seed) for seed in samples.identity_seeds] if settings.other_views else None,
     )
 
 
@@ -105,7 +113,10 @@ def train_domain(
     dataset = face_dataset(settings, workers)
     render_s = time.perf_counter() - started
     model = DomainModel.from_base(
-        base / SD_DIR, base / VISION_DIR, demo_domain_config(), seed=settings.seed
+        base / SD_DIR,
+        base / VISION_DIR,
+        demo_domain_config(settings.embedding_regularization),
+        seed=settings.seed,
     ).to(device or torch.device("cpu"))
     tuning = time.perf_counter()
     losses = tune_domain(
@@ -155,6 +166,17 @@ def main() -> None:
         default=defaults.timestep_range,
         help="train only on timesteps LOW … HIGH-1 (default: all)",
     )
+    parser.add_argument(
+        "--other-views",
+        action="store_true",
+        help="the encoder reads another picture of the person than the one it denoises",
+    )
+    parser.add_argument(
+        "--embedding-regularization",
+        type=float,
+        default=defaults.embedding_regularization,
+        help="λ_emb of the domain tuning",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     args = parser.parse_args()
@@ -168,7 +190,11 @@ def main() -> None:
         identities=args.identities,
         steps=args.steps,
         timestep_range=None if args.timestep_range is None else tuple(args.timestep_range),
+        other_views=args.other_views,
+        embedding_regularization=args.embedding_regularization,
     )
+    if settings.embedding_regularization < 0:
+        parser.error("--embedding-regularization must be >= 0")
     workers = max(1, min(2, args.threads))
     report = train_domain(args.base, args.out, settings, workers, device)
     print(json.dumps(report["wall_time"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -16,17 +18,22 @@ from e4t_server.engine.training import TrainingBatch
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 MASKS_SUBDIR = "masks"
+SUBJECTS_FILE = "subjects.json"
 
 
 class ImageDataset(Protocol):
     """Indexable domain images as ``(image (3, H, W) in [-1, 1], mask (1, H, W) or None)``,
-    each with an optional caption (see :func:`check_caption`)."""
+    each with an optional caption (see :func:`check_caption`) and an optional subject: who the
+    picture shows. Pictures with the same subject are views the encoder may read for each other
+    (see :func:`random_batches`)."""
 
     def __len__(self) -> int: ...
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
     def caption(self, index: int) -> str | None: ...
+
+    def subject(self, index: int) -> str | None: ...
 
 
 def check_caption(caption: str, where: str) -> str:
@@ -39,11 +46,13 @@ def check_caption(caption: str, where: str) -> str:
 
 
 class FolderDataset:
-    """Images in a folder; optional loss masks in ``<folder>/masks/<same stem>.png`` and optional
-    captions in ``<folder>/<same stem>.txt``.
+    """Images in a folder; optional loss masks in ``<folder>/masks/<same stem>.png``, optional
+    captions in ``<folder>/<same stem>.txt`` and optional subjects in ``<folder>/subjects.json``
+    (``{"<image file name>": "<subject>"}``, e.g. a person's id).
 
     Either every image has a mask or none has (a batch cannot mix masked and unmasked samples);
-    images without a caption file are trained with the domain's prompt templates.
+    images without a caption file are trained with the domain's prompt templates, and images
+    without a subject are read by the encoder themselves.
     """
 
     def __init__(self, directory: Path | str, resolution: int) -> None:
@@ -61,6 +70,7 @@ class FolderDataset:
         self.has_masks = all(present)
         self.resolution = resolution
         self.captions = [_read_caption(p.with_suffix(".txt")) for p in self.paths]
+        self.subjects = _read_subjects(directory / SUBJECTS_FILE, [p.name for p in self.paths])
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -75,6 +85,9 @@ class FolderDataset:
     def caption(self, index: int) -> str | None:
         return self.captions[index]
 
+    def subject(self, index: int) -> str | None:
+        return self.subjects[index]
+
 
 def _read_caption(path: Path) -> str | None:
     if not path.is_file():
@@ -82,8 +95,29 @@ def _read_caption(path: Path) -> str | None:
     return check_caption(path.read_text(encoding="utf-8").strip(), str(path))
 
 
+def _read_subjects(path: Path, names: Sequence[str]) -> list[str | None]:
+    """Each image's subject from ``subjects.json``; a name the folder lacks, or a subject that is
+    not a non-empty string, is refused (a typo would silently drop the pairing)."""
+    if not path.is_file():
+        return [None] * len(names)
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(table, dict):
+        raise ValueError(f"{path} must map image file names to subjects")
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise ValueError(f"{path} names images the folder lacks: {unknown[:5]}")
+    bad = sorted(k for k, v in table.items() if not isinstance(v, str) or not v)
+    if bad:
+        raise ValueError(f"{path}: the subject of {bad[:5]} is not a non-empty string")
+    return [table.get(name) for name in names]
+
+
 class InMemoryDataset:
-    """Domain images (and optional masks and captions) already decoded, e.g. in a notebook."""
+    """Domain images (and optional masks, captions and subjects) already decoded, e.g. in a
+    notebook."""
 
     def __init__(
         self,
@@ -91,11 +125,14 @@ class InMemoryDataset:
         resolution: int,
         masks: Sequence[Image.Image] | None = None,
         captions: Sequence[str] | None = None,
+        subjects: Sequence[str | None] | None = None,
     ) -> None:
         if masks is not None and len(masks) != len(images):
             raise ValueError("give one mask per image")
         if captions is not None and len(captions) != len(images):
             raise ValueError("give one caption per image")
+        if subjects is not None and len(subjects) != len(images):
+            raise ValueError("give one subject (or None) per image")
         self.images = [to_tensor(image, resolution) for image in images]
         self.masks = None if masks is None else [mask_to_tensor(m, resolution) for m in masks]
         self.captions = (
@@ -103,6 +140,7 @@ class InMemoryDataset:
             if captions is None
             else [check_caption(c, f"image {i}") for i, c in enumerate(captions)]
         )
+        self.subjects = list(subjects) if subjects is not None else [None] * len(images)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -112,6 +150,9 @@ class InMemoryDataset:
 
     def caption(self, index: int) -> str | None:
         return None if self.captions is None else self.captions[index]
+
+    def subject(self, index: int) -> str | None:
+        return self.subjects[index]
 
 
 def random_flip(tensors: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
@@ -145,23 +186,54 @@ def random_resized_crop(
     ]
 
 
+def other_views(dataset: ImageDataset) -> list[list[int]]:
+    """For each picture, the indices of the other pictures of its subject (empty without one)."""
+    subjects = [dataset.subject(index) for index in range(len(dataset))]
+    by_subject: dict[str, list[int]] = defaultdict(list)
+    for index, subject in enumerate(subjects):
+        if subject is not None:
+            by_subject[subject].append(index)
+    return [
+        [] if subject is None else [i for i in by_subject[subject] if i != index]
+        for index, subject in enumerate(subjects)
+    ]
+
+
 def random_batches(
     dataset: ImageDataset, batch_size: int, generator: torch.Generator
 ) -> Iterator[TrainingBatch]:
-    """Endless batches of distinct random samples, randomly flipped, drawn from ``generator``."""
+    """Endless batches of distinct random samples, randomly flipped, drawn from ``generator``.
+
+    When some picture of the dataset has another picture of its subject, every batch also holds
+    ``encoder_images``: for each sample a random other view of its subject (flipped on its own),
+    or the sample itself where there is none."""
     size = min(batch_size, len(dataset))
+    views = other_views(dataset)
+    with_views = any(views)
     while True:
         indices = torch.randperm(len(dataset), generator=generator)[:size].tolist()
-        images, masks = [], []
+        images, masks, encoder_images = [], [], []
         for index in indices:
             image, mask = dataset[index]
             flipped = random_flip([image] if mask is None else [image, mask], generator)
             images.append(flipped[0])
             if mask is not None:
                 masks.append(flipped[1])
+            if with_views:
+                encoder_images.append(_random_view(dataset, views[index], flipped[0], generator))
         captions = tuple(dataset.caption(index) for index in indices)
         yield TrainingBatch(
             torch.stack(images),
             torch.stack(masks) if masks else None,
             captions if any(c is not None for c in captions) else None,
+            torch.stack(encoder_images) if with_views else None,
         )
+
+
+def _random_view(
+    dataset: ImageDataset, others: list[int], image: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    if not others:
+        return image
+    pick = others[int(torch.randint(len(others), (), generator=generator))]
+    return random_flip([dataset[pick][0]], generator)[0]

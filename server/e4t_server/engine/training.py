@@ -3,6 +3,11 @@
 ``loss = mse(unet(z_t, t, text(prompt with E(x, t))), target)  [masked]
        + λ_emb · ‖embedding offset‖²  +  λ_w · Σ‖B A‖²``
 
+When the batch holds other views of each picture's subject (``TrainingBatch.encoder_images``,
+from a dataset that knows its subjects), ``E`` reads the other view instead of the picture it
+denoises: what helps is then only what the subject's pictures share (who it is), not this
+picture's pose and light, which the encoder otherwise learns to copy.
+
 All randomness (VAE sample, timesteps, noise, prompt templates) is drawn from one explicit
 ``torch.Generator``, so a run is reproducible and its state can be checkpointed. The trainable
 parts form one ``nn.Module`` (:class:`E4TTrainable`) whose ``forward`` covers every use of its
@@ -30,13 +35,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainingBatch:
-    """Images in [-1, 1] ``(B, 3, H, W)``, optional loss masks in [0, 1] ``(B, 1, H, W)`` and
+    """Images in [-1, 1] ``(B, 3, H, W)``, optional loss masks in [0, 1] ``(B, 1, H, W)``,
     optional per-image captions (each with ``{concept}``; ``None`` entries, or no captions at
-    all, get a random prompt template)."""
+    all, get a random prompt template) and optional pictures for the encoder to read instead of
+    the images (``(B, 3, H, W)``: another view of each image's subject)."""
 
     images: torch.Tensor
     masks: torch.Tensor | None = None
     captions: tuple[str | None, ...] | None = None
+    encoder_images: torch.Tensor | None = None
 
 
 class TrainableOutput(NamedTuple):
@@ -76,11 +83,19 @@ class E4TTrainable(nn.Module):
         timesteps: torch.Tensor,
         input_ids: torch.Tensor,
         placeholder_mask: torch.Tensor,
+        encoder_images: torch.Tensor | None = None,
+        encoder_latents: torch.Tensor | None = None,
     ) -> TrainableOutput:
-        """Predict the denoising target for ``noisy_latents`` prompted with the encoded concept."""
+        """Predict the denoising target for ``noisy_latents`` prompted with the concept encoded
+        from ``images`` and ``noisy_latents``, or from ``encoder_images`` and their noised
+        ``encoder_latents`` (at the same timesteps) when given."""
         model = self._model
+        if (encoder_images is None) != (encoder_latents is None):
+            raise ValueError("give encoder_images and encoder_latents together")
+        if encoder_images is None or encoder_latents is None:
+            encoder_images, encoder_latents = images, noisy_latents
         with model.hooks.activated(self.offsets):
-            encoded = self.encoder(images, noisy_latents, timesteps)
+            encoded = self.encoder(encoder_images, encoder_latents, timesteps)
             context = model.prompt_encoder.encode(
                 TokenizedPrompts(input_ids, placeholder_mask), encoded.embedding
             )
@@ -158,8 +173,16 @@ def denoising_loss(
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
     prompts = sample_prompts(model, batch_size, generator, batch.captions).to(device)
 
+    other_view: dict[str, torch.Tensor] = {}
+    if batch.encoder_images is not None:  # drawn only here, so runs without views keep their stream
+        other_view = _noised_view(model, batch.encoder_images.to(device), timesteps, generator)
     output = trainable(
-        images, noisy_latents, timesteps, prompts.input_ids, prompts.placeholder_mask
+        images,
+        noisy_latents,
+        timesteps,
+        prompts.input_ids,
+        prompts.placeholder_mask,
+        **other_view,
     )
     target = _target(model, latents, noise, timesteps)
     squared_error = (output.prediction.float() - target.float()) ** 2
@@ -177,6 +200,20 @@ def denoising_loss(
     return LossTerms(
         total, denoising.detach(), embedding_l2.detach(), output.weight_offset_l2.detach()
     )
+
+
+def _noised_view(
+    model: DomainModel, images: torch.Tensor, timesteps: torch.Tensor, generator: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """The encoder's inputs for other views of the batch's subjects: the pictures and their
+    latents noised to the batch's timesteps with noise of their own."""
+    base = model.base
+    latents = image_latents(base, images, sample_generator=generator)
+    noise = randn_tensor(
+        latents.shape, generator=generator, device=images.device, dtype=latents.dtype
+    )
+    noisy = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
+    return {"encoder_images": images, "encoder_latents": noisy}
 
 
 def _target(
