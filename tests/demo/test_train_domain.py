@@ -38,28 +38,21 @@ def test_other_views_pair_each_picture_with_the_same_persons_other_picture() -> 
     assert not any(other_views(face_dataset(DomainTrainingSettings(identities=2), workers=1)))
 
 
-def test_an_unusable_device_exits_2_before_anything_is_written(
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(["--device", "tpu"], "'tpu'"), (["--embedding-regularization", "-1"], ">= 0")],
+)
+def test_a_bad_option_exits_2_before_anything_is_written(
     tiny_base: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    option: list[str],
+    message: str,
 ) -> None:
     out = tmp_path / "domain"
-    argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), "--device", "tpu"]
-    assert "'tpu'" in refusal(main, argv, monkeypatch, capsys)
-    assert not out.exists()
-
-
-def test_a_negative_embedding_regularization_exits_2_before_anything_is_written(
-    tiny_base: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    out = tmp_path / "domain"
-    argv = ["train_domain", "--base", str(tiny_base), "--out", str(out)]
-    argv += ["--embedding-regularization", "-1"]
-    assert ">= 0" in refusal(main, argv, monkeypatch, capsys)
+    argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), *option]
+    assert message in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()
 
 
