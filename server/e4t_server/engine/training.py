@@ -6,7 +6,7 @@
 When the batch holds other views of each picture's subject (``TrainingBatch.encoder_images``,
 from a dataset that knows its subjects), ``E`` reads the other view instead of the picture it
 denoises: what helps is then only what the subject's pictures share (who it is), not this
-picture's pose and light, which the encoder otherwise learns to copy.
+picture's pose, backdrop and light, which it could otherwise copy from the picture itself.
 
 All randomness (VAE sample, timesteps, noise, prompt templates) is drawn from one explicit
 ``torch.Generator``, so a run is reproducible and its state can be checkpointed. The trainable
