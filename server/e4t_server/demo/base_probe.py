@@ -42,6 +42,7 @@ from e4t_server.demo.captions import CLASS_WORD, fully_described_face
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.faces import (
     IdentityFactors,
+    NuisanceFactors,
     caption,
     identity_from_seed,
     nuisance_from_seed,
@@ -122,6 +123,21 @@ def masked_losses(
     return table
 
 
+def caption_contexts(
+    base: BaseComponents, nuisances: Sequence[NuisanceFactors], phrases: Sequence[str]
+) -> torch.Tensor:
+    """Text-encoder states of each picture's caption with ``phrases[i]`` as its subject."""
+    texts = [caption(n, placeholder=p) for n, p in zip(nuisances, phrases, strict=True)]
+    ids = base.tokenizer(
+        texts,
+        padding="max_length",
+        max_length=base.tokenizer.model_max_length,
+        truncation=True,
+        return_tensors="pt",
+    ).input_ids
+    return base.text_encoder(ids)[0]
+
+
 @torch.no_grad()
 def trait_loss(
     base: BaseComponents,
@@ -140,16 +156,7 @@ def trait_loss(
         OTHER: [fully_described_face(identity) for identity in others],
     }
     contexts = {
-        kind: base.text_encoder(
-            base.tokenizer(
-                [caption(n, placeholder=p) for n, p in zip(samples.nuisances, texts, strict=True)],
-                padding="max_length",
-                max_length=base.tokenizer.model_max_length,
-                truncation=True,
-                return_tensors="pt",
-            ).input_ids
-        )[0]
-        for kind, texts in phrases.items()
+        kind: caption_contexts(base, samples.nuisances, texts) for kind, texts in phrases.items()
     }
     generator = torch.Generator().manual_seed(seed)
     return masked_losses(

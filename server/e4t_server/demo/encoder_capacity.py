@@ -31,12 +31,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from e4t_server.demo.base_probe import masked_losses, rendered_targets
+from e4t_server.demo.base_probe import caption_contexts, masked_losses, rendered_targets
 from e4t_server.demo.captions import fully_described_face
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
-from e4t_server.demo.faces import caption
+from e4t_server.demo.encoder_probe import placeholder_prompts
 from e4t_server.demo.imaging import to_tensor
-from e4t_server.engine.config import CONCEPT_MARKER
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.encoder import image_latents
 from e4t_server.engine.prompts import TokenizedPrompts
@@ -58,29 +57,6 @@ class TokenCapacity:
     class_norm: float
 
 
-def _placeholder_prompts(model: DomainModel, samples: Samples) -> TokenizedPrompts:
-    token = model.config.placeholder_token
-    return model.prompt_encoder.tokenize(
-        [caption(n).replace(CONCEPT_MARKER, token) for n in samples.nuisances]
-    )
-
-
-def _worded_contexts(model: DomainModel, samples: Samples) -> torch.Tensor:
-    base = model.base
-    texts = [
-        caption(n, placeholder=fully_described_face(i))
-        for n, i in zip(samples.nuisances, samples.identities, strict=True)
-    ]
-    ids = base.tokenizer(
-        texts,
-        padding="max_length",
-        max_length=base.tokenizer.model_max_length,
-        truncation=True,
-        return_tensors="pt",
-    ).input_ids
-    return base.text_encoder(ids)[0]
-
-
 def token_capacity(
     model: DomainModel,
     *,
@@ -99,7 +75,7 @@ def token_capacity(
     latents = image_latents(base, to_tensor(train.images, size), sample_generator=None)
     masks = torch.from_numpy(train.masks).float()[:, None] / 255.0
     masks = F.interpolate(masks, size=latents.shape[-2:], mode="area")
-    prompts = _placeholder_prompts(model, train)
+    prompts = placeholder_prompts(model, train)
     owner = torch.arange(people).repeat_interleave(pictures)
     class_embedding = model.class_word_embedding.detach()
     tokens = class_embedding.expand(people, -1).clone().requires_grad_(True)
@@ -120,12 +96,14 @@ def token_capacity(
     learned = tokens.detach()
     with torch.no_grad():
         targets, target_latents, target_masks = rendered_targets(base, seeds, seed + 1, size)
-        target_prompts = _placeholder_prompts(model, targets)
+        target_prompts = placeholder_prompts(model, targets)
         contexts = {
             CLASS: model.prompt_encoder.encode(target_prompts, class_embedding),
             OWN: model.prompt_encoder.encode(target_prompts, learned),
             OTHER: model.prompt_encoder.encode(target_prompts, learned.roll(1, dims=0)),
-            WORDS: _worded_contexts(model, targets),
+            WORDS: caption_contexts(
+                base, targets.nuisances, [fully_described_face(i) for i in targets.identities]
+            ),
         }
         table = masked_losses(
             base,
@@ -158,7 +136,7 @@ def encoder_input_features(
         vision = base.image_encoder(
             pixel_values=base.image_preprocessing(batch), output_hidden_states=True
         )
-        clip.append(torch.cat([vision.hidden_states[i][:, 0] for i in encoder.clip_layers], 1))
+        clip.append(torch.cat(encoder.clip_tokens(vision.hidden_states), dim=1))
         latents = image_latents(base, batch, sample_generator=None)
         t = torch.full((len(batch),), model.config.freeze_timestep)
         noise = torch.randn(latents.shape, generator=generator)

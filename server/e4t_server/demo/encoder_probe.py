@@ -23,12 +23,13 @@ import numpy as np
 import torch
 
 from e4t_server.demo.base_probe import masked_losses, rendered_targets
-from e4t_server.demo.dataset import split_seeds
+from e4t_server.demo.dataset import Samples, split_seeds
 from e4t_server.demo.faces import caption
 from e4t_server.demo.scenes import input_photo
 from e4t_server.engine.config import CONCEPT_MARKER
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.images import to_tensor
+from e4t_server.engine.prompts import TokenizedPrompts
 
 CLASS, OWN, OTHER = "class word", "own embedding", "another person's embedding"
 
@@ -44,6 +45,14 @@ class EncoderProbe:
     """Mean distance of a person's embedding from the people's mean embedding."""
     class_norm: float
     """‖class word embedding‖, the scale both numbers compare with."""
+
+
+def placeholder_prompts(model: DomainModel, samples: Samples) -> TokenizedPrompts:
+    """Each picture's caption with the model's placeholder token where the concept goes."""
+    token = model.config.placeholder_token
+    return model.prompt_encoder.tokenize(
+        [caption(n).replace(CONCEPT_MARKER, token) for n in samples.nuisances]
+    )
 
 
 @torch.no_grad()
@@ -66,9 +75,7 @@ def encoder_probe(
 
     base = model.base
     targets, latents, masks = rendered_targets(base, seeds, seed + 1, config.resolution)
-    prompts = model.prompt_encoder.tokenize(
-        [caption(n).replace(CONCEPT_MARKER, config.placeholder_token) for n in targets.nuisances]
-    )
+    prompts = placeholder_prompts(model, targets)
     concept = {
         CLASS: class_embedding.expand_as(embeddings),
         OWN: embeddings,

@@ -107,9 +107,14 @@ class E4TEncoder(nn.Module):
         ).input_ids.to(base.device)
         return base.text_encoder(ids)[0].detach()
 
+    def clip_tokens(self, hidden_states: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+        """The [CLS] token of every layer branch (a) reads, from the vision tower's hidden states
+        (index 0 = embeddings, i = layer i)."""
+        return [hidden_states[layer][:, 0] for layer in self.clip_layers]
+
     def clip_branch(self, hidden_states: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Branch (a) from the vision tower's hidden states (index 0 = embeddings, i = layer i)."""
-        tokens = [hidden_states[layer][:, 0] for layer in self.clip_layers]
+        """Branch (a) from the vision tower's hidden states."""
+        tokens = self.clip_tokens(hidden_states)
         projected = torch.stack([head(t) for head, t in zip(self.clip_heads, tokens, strict=True)])
         return self.activation(projected.mean(dim=0))
 
