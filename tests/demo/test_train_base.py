@@ -22,9 +22,13 @@ from e4t_server.demo.train_base import (
     draw_timesteps,
     main,
     min_snr_weights,
+    recover_swapped,
+    resume_base,
+    save_base,
     train_base,
 )
 from e4t_server.demo.training import resolve_device
+from e4t_server.demo.unet_state import STATE_FILE
 from e4t_server.engine.components import default_scheduler
 from e4t_server.engine.domain_model import load_base_components
 from tests.demo.commands import refusal
@@ -191,3 +195,102 @@ def test_the_text_tower_is_trained_only_when_asked(tmp_path: Path) -> None:
         torch.equal(a, b)
         for a, b in zip(before, _text_encoder_weights(tmp_path / "trained"), strict=True)
     )
+
+
+def _unet_weights(run: Path) -> list[torch.Tensor]:
+    base = load_base_components(run / SD_DIR, run / VISION_DIR)
+    return [parameter.detach().clone() for parameter in base.unet.parameters()]
+
+
+RESUMABLE = replace(TINY_BASE, unet_steps=6, checkpoint_every=2, unet_width=16)
+
+
+@pytest.mark.parametrize("kind", ["fresh", "continued, text tower trained"])
+def test_a_stopped_run_resumes_to_the_weights_of_one_never_stopped(
+    tmp_path: Path, tiny_base: Path, kind: str
+) -> None:
+    settings = RESUMABLE
+    if kind != "fresh":
+        settings = replace(
+            TINY_BASE, seed=1, unet_steps=6, checkpoint_every=2, train_text_encoder=True
+        )
+
+    def run(out: Path, stop_after: int | None = None) -> dict[str, object]:
+        if kind == "fresh":
+            return train_base(out, settings, workers=1, stop_after=stop_after)
+        return continue_base(tiny_base, out, settings, workers=1, stop_after=stop_after)
+
+    whole = run(tmp_path / "whole")
+    assert whole["unet_steps_done"] == 6 and not (tmp_path / "whole" / STATE_FILE).exists()
+    stopped = run(tmp_path / "stopped", stop_after=3)  # between two checkpoints
+    assert stopped["unet_steps_done"] == 3
+    assert (tmp_path / "stopped" / STATE_FILE).is_file()
+    halfway = _unet_weights(tmp_path / "stopped")
+    assert not all(
+        torch.equal(a, b) for a, b in zip(halfway, _unet_weights(tmp_path / "whole"), strict=True)
+    )
+    first = resume_base(tmp_path / "stopped", settings, workers=1, stop_after=2)
+    assert first["unet_steps_done"] == 5 and first["resumed_at_steps"] == [3]
+    resumed = resume_base(tmp_path / "stopped", settings, workers=1)
+    assert resumed["unet_steps_done"] == 6 and resumed["resumed_at_steps"] == [3, 5]
+    assert not (tmp_path / "stopped" / STATE_FILE).exists()
+    for a, b in zip(
+        _unet_weights(tmp_path / "stopped"), _unet_weights(tmp_path / "whole"), strict=True
+    ):
+        assert torch.equal(a, b)
+    assert resumed["final_losses"] == whole["final_losses"]
+    assert resumed.get("continued_from") == whole.get("continued_from")
+    if settings.train_text_encoder:
+        for a, b in zip(
+            _text_encoder_weights(tmp_path / "stopped"),
+            _text_encoder_weights(tmp_path / "whole"),
+            strict=True,
+        ):
+            assert torch.equal(a, b)
+    resumed_times, whole_times = resumed["wall_time"], whole["wall_time"]
+    assert isinstance(resumed_times, dict) and isinstance(whole_times, dict)
+    assert set(resumed_times) == set(whole_times)
+
+
+def test_resume_refuses_what_it_cannot_go_on_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flags = ["--identities", "2", "--clip-steps", "2", "--vae-steps", "2", "--unet-batch", "4"]
+    flags += ["--unet-steps", "6", "--checkpoint-every", "2", "--unet-width", "16"]
+    finished, stopped = tmp_path / "finished", tmp_path / "stopped"
+    for argv in (
+        ["train_base", *flags, "--out", str(finished)],
+        ["train_base", *flags, "--out", str(stopped), "--stop-after-steps", "1"],
+    ):
+        monkeypatch.setattr("sys.argv", argv)
+        main()
+    assert "run the same command with --resume" in capsys.readouterr().err
+    before = {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")}
+    cases = [
+        ([str(finished), "--resume"], "holds no stopped run"),
+        ([str(stopped), "--resume", "--unet-steps", "8"], "differ in unet_steps: run 6, asked 8"),
+        ([str(stopped)], "holds a stopped run: pass --resume"),
+        ([str(stopped), "--resume", "--continue-from", str(finished)], "did not continue"),
+        ([str(stopped), "--resume", "--stop-after-steps", "0"], "at least 1"),
+    ]
+    for (out, *rest), message in cases:
+        argv = ["train_base", *flags, "--out", out, *rest]
+        assert message in refusal(main, argv, monkeypatch, capsys)
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")} == before
+
+
+def test_a_checkpoint_killed_between_its_renames_is_put_back(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    base = load_base_components(tiny_base / SD_DIR, tiny_base / VISION_DIR)
+    save_base(base, out)
+    (out / SD_DIR).rename(out / (SD_DIR + ".previous"))  # as a kill after the first rename
+    recover_swapped(out / SD_DIR)
+    reloaded = load_base_components(out / SD_DIR, out / VISION_DIR)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(reloaded.unet.parameters(), base.unet.parameters(), strict=True)
+    )
+    save_base(base, out)  # and the next checkpoint leaves nothing beside it
+    assert sorted(path.name for path in out.iterdir()) == [VISION_DIR, SD_DIR]

@@ -137,21 +137,16 @@ def train_fresh_unet(
     unet = UNet2DConditionModel.from_config(settings.unet_config(dict(base.unet.config)))
     unet.to(device_of(base.unet))
     ema = copy.deepcopy(unet)
-    training = settings.training()
-    generator = torch.Generator().manual_seed(settings.seed + 1)
-    rng = np.random.default_rng(settings.seed + 1)
-    batches = pictures.batches(training.unet_batch, generator, rng, training.empty_caption_rate)
-    loss = train_unet(
+    outcome = train_unet(
         unet.train(),
         ema,
         base.vae,
         base.text_encoder,
         base.tokenizer,
-        batches,
-        training,
-        generator,
+        pictures,
+        settings.training(),
     )
-    return ema.eval(), loss
+    return ema.eval(), outcome.loss
 
 
 @dataclass(frozen=True)

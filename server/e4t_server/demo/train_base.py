@@ -27,6 +27,8 @@ import copy
 import json
 import math
 import os
+import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +52,13 @@ from e4t_server.demo.captions import DEMO_WORDS, training_caption
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.imaging import to_tensor
 from e4t_server.demo.training import log_progress, resolve_device
+from e4t_server.demo.unet_state import (
+    STATE_FILE,
+    UnetRandomness,
+    UnetTrainingState,
+    module_states,
+    restore_modules,
+)
 from e4t_server.engine.components import (
     BaseComponents,
     ClipPreprocessing,
@@ -255,21 +264,36 @@ def draw_timesteps(
     return torch.randint(low, high, (count,))
 
 
+@dataclass(frozen=True)
+class UnetOutcome:
+    """Where a UNet stage ended: ``steps_done`` of its steps and the last-50-step mean loss."""
+
+    steps_done: int
+    loss: float
+
+
 def train_unet(
     unet: nn.Module,
     ema: nn.Module,
     vae: nn.Module,
     text_encoder: nn.Module,
     tokenizer: object,
-    data: Iterator,
+    pictures: Pictures,
     settings: BaseTrainingSettings,
-    generator: torch.Generator,
     checkpoint: Callable[[int], object] | None = None,
     ema_text_encoder: nn.Module | None = None,
-) -> float:
-    """ε-prediction on VAE latents; ``ema`` tracks the weights. Returns the last-50 mean loss.
-    ``checkpoint(step)`` is called every ``settings.checkpoint_every`` steps (0: never).
-    With ``ema_text_encoder``, ``text_encoder`` is trained too and that module tracks it."""
+    state_file: Path | None = None,
+    resume: bool = False,
+    stop_after: int | None = None,
+) -> UnetOutcome:
+    """ε-prediction on VAE latents of ``pictures``; ``ema`` tracks the weights.
+
+    ``checkpoint(step)`` is called every ``settings.checkpoint_every`` steps (0: never). With
+    ``ema_text_encoder``, ``text_encoder`` is trained too and that module tracks it. With
+    ``state_file`` every checkpoint also writes the state to go on from there (``unet_state``);
+    ``resume`` loads it first and trains the remaining steps. ``stop_after`` ends this call
+    after that many steps, with the state written, so a later call can resume; the caller
+    deletes the state once the run's last step is written."""
     scheduler = default_scheduler()
     steps = settings.unet_steps
     tracked = [(ema, unet)]  # (average, trained module)
@@ -277,18 +301,47 @@ def train_unet(
         tracked.append((ema_text_encoder, text_encoder))
     parameters = [parameter for _, module in tracked for parameter in module.parameters()]
     optimizer, schedule = _optimizer(iter(parameters), settings.unet_lr, steps)
+    randomness = UnetRandomness.seeded(settings.seed + 1)
+    data = pictures.batches(
+        settings.unet_batch, randomness.generator, randomness.rng, settings.empty_caption_rate
+    )
+    losses: list[float] = []
+    done, spent = 0, 0.0
+    if resume:
+        if state_file is None:
+            raise ValueError("resuming needs the state file of the interrupted run")
+        saved = UnetTrainingState.load(state_file)
+        restore_modules(tracked, saved.modules)
+        optimizer.load_state_dict(saved.optimizer)
+        schedule.load_state_dict(saved.schedule)
+        randomness.restore(saved.randomness)
+        losses, done, spent = list(saved.losses), saved.step, saved.seconds
+    last = steps if stop_after is None else min(steps, done + stop_after)
     scale = vae.config["scaling_factor"]  # type: ignore[index]
     device = device_of(unet)
     unet.train()
-    losses, started = [], time.perf_counter()
-    for step in range(1, steps + 1):
+    started = time.perf_counter() - spent
+
+    def save_state(step: int) -> None:
+        if state_file is not None:
+            UnetTrainingState(
+                step=step,
+                losses=losses,
+                seconds=time.perf_counter() - started,
+                modules=module_states(tracked),
+                optimizer=optimizer.state_dict(),
+                schedule=schedule.state_dict(),
+                randomness=randomness.state(),
+            ).save(state_file)
+
+    for step in range(done + 1, last + 1):
         images, captions = next(data)
         with torch.no_grad():
-            latents = vae.encode(images.to(device)).latent_dist.sample(generator) * scale  # type: ignore[operator]
+            latents = vae.encode(images.to(device)).latent_dist.sample(randomness.generator) * scale  # type: ignore[operator]
         with torch.set_grad_enabled(ema_text_encoder is not None):
             context = text_encoder(_tokens(tokenizer, captions, device))[0]
         # Random draws stay on the CPU generator, so a GPU run draws what a CPU run draws.
-        noise = torch.randn(latents.shape, generator=generator).to(device)
+        noise = torch.randn(latents.shape, generator=randomness.generator).to(device)
         cpu_timesteps = draw_timesteps(
             settings, scheduler.config["num_train_timesteps"], len(latents)
         )
@@ -307,10 +360,14 @@ def train_unet(
                     average.lerp_(current, 1 - decay)
         log_progress("unet", step, steps, losses[-1], started)
         every = settings.checkpoint_every
-        if checkpoint is not None and every and step % every == 0 and step < steps:
-            checkpoint(step)
+        if every and step % every == 0 and step < last:
+            save_state(step)
+            if checkpoint is not None:
+                checkpoint(step)
+    if last < steps:
+        save_state(last)
     unet.eval()
-    return float(np.mean(losses[-50:]))
+    return UnetOutcome(steps_done=last, loss=float(np.mean(losses[-50:])))
 
 
 def train_base(
@@ -318,9 +375,11 @@ def train_base(
     settings: BaseTrainingSettings,
     workers: int = 2,
     device: torch.device | None = None,
+    stop_after: int | None = None,
 ) -> dict[str, object]:
     """Run all stages on ``device`` (default: CPU) and write the model and report into
-    ``out``; returns the report."""
+    ``out``; returns the report. ``stop_after`` ends the UNet stage after that many steps,
+    resumable with ``resume_base``."""
     device = device or torch.device("cpu")
     check_settings(settings)
     out.mkdir(parents=True, exist_ok=True)
@@ -378,8 +437,8 @@ def train_base(
         "pictures": len(pictures),
         "vae_scaling_factor": latent_scale,
     }
-    losses = {"clip": clip_loss, "vae": vae_loss}
-    return _unet_stage(towers.unet, base, pictures, settings, out, report, losses, times, started)
+    run = _UnetRun(out, report, {"clip": clip_loss, "vae": vae_loss}, times, started)
+    return run.train(towers.unet, base, pictures, settings, stop_after=stop_after)
 
 
 def continue_base(
@@ -388,9 +447,11 @@ def continue_base(
     settings: BaseTrainingSettings,
     workers: int = 2,
     device: torch.device | None = None,
+    stop_after: int | None = None,
 ) -> dict[str, object]:
     """Train the UNet saved in ``previous`` for ``settings.unet_steps`` more steps on ``device``
-    (default: CPU) into ``out`` (a fresh warm-up and cosine cycle; CLIP and VAE are kept)."""
+    (default: CPU) into ``out`` (a fresh warm-up and cosine cycle; CLIP and VAE are kept).
+    ``stop_after`` as in ``train_base``."""
     device = device or torch.device("cpu")
     check_settings(settings)
     check_same_unet(saved_unet_config(previous), settings)
@@ -408,17 +469,61 @@ def continue_base(
         "settings": asdict(settings),
         "pictures": len(pictures),
     }
-    return _unet_stage(
-        unet.requires_grad_(True),
-        replace(base, unet=ema),
-        pictures,
-        settings,
-        out,
-        report,
-        {},
-        times,
-        started,
+    run = _UnetRun(out, report, {}, times, started)
+    return run.train(
+        unet.requires_grad_(True), replace(base, unet=ema), pictures, settings, stop_after
     )
+
+
+def resume_base(
+    out: Path,
+    settings: BaseTrainingSettings,
+    workers: int = 2,
+    device: torch.device | None = None,
+    stop_after: int | None = None,
+) -> dict[str, object]:
+    """Go on with the run in ``out`` that stopped during its UNet stage (cut short by
+    ``stop_after`` or killed), from its last checkpoint, exactly as if it had not stopped.
+    ``settings`` must be the run's own; ``stop_after`` as in ``train_base``."""
+    device = device or torch.device("cpu")
+    earlier = check_resumable(out, settings)
+    started = time.perf_counter()
+    pictures = Pictures.render(settings, workers)
+    for directory in (SD_DIR, VISION_DIR):
+        recover_swapped(out / directory)
+    base = load_base_components(out / SD_DIR, out / VISION_DIR).to(device)
+    trained = copy.deepcopy(base.unet).requires_grad_(True)  # its weights come from the state
+    wall_time = earlier.pop("wall_time")
+    assert isinstance(wall_time, dict)
+    losses = earlier.pop("final_losses")
+    assert isinstance(losses, dict)
+    losses.pop("unet", None)
+    resumed = earlier.pop("resumed_at_steps", [])
+    assert isinstance(resumed, list)
+    earlier["resumed_at_steps"] = [*resumed, earlier.pop("unet_steps_done")]
+    for name in ("threads", "device"):
+        earlier.pop(name, None)
+    times = {name: float(seconds) for name, seconds in wall_time.items()}
+    total_before = times.pop("total_s", 0.0)  # unet_s stays: the run adds to it
+    run = _UnetRun(out, earlier, losses, times, started - total_before)
+    return run.train(trained, base, pictures, settings, stop_after, resume=True)
+
+
+def check_resumable(out: Path, settings: BaseTrainingSettings) -> dict[str, object]:
+    """The report of the stopped run in ``out`` (``ValueError`` if there is none to resume or
+    ``settings`` are not the run's own)."""
+    if not (out / STATE_FILE).is_file():
+        raise ValueError(f"{out} holds no stopped run to resume ({STATE_FILE} is missing)")
+    report = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
+    saved = report["settings"]
+    asked = json.loads(json.dumps(asdict(settings)))
+    differ = sorted(name for name in asked if saved.get(name) != asked[name])
+    if differ:
+        shown = ", ".join(
+            f"{name}: run {saved.get(name)!r}, asked {asked[name]!r}" for name in differ
+        )
+        raise ValueError(f"--resume needs the stopped run's own settings; they differ in {shown}")
+    return dict(report)
 
 
 def check_settings(settings: BaseTrainingSettings) -> None:
@@ -453,64 +558,111 @@ def check_same_unet(config: dict[str, object], settings: BaseTrainingSettings) -
         raise ValueError(f"the earlier run's UNet has {saved}, but the settings say {asked}")
 
 
-def _unet_stage(
-    unet: nn.Module,
-    base: BaseComponents,
-    pictures: Pictures,
-    settings: BaseTrainingSettings,
-    out: Path,
-    report: dict[str, object],
-    losses: dict[str, float],
-    times: dict[str, float],
-    started: float,
-) -> dict[str, object]:
-    """Train ``unet`` with ``base.unet`` as its EMA, then write the model and the report. With
-    ``settings.checkpoint_every`` both are also written along the way (``unet_steps_done`` says
-    how far), so a run cut short still leaves a usable model."""
-    generator = torch.Generator().manual_seed(settings.seed + 1)
-    rng = np.random.default_rng(settings.seed + 1)
-    stage = time.perf_counter()
+@dataclass
+class _UnetRun:
+    """The UNet stage of one run and how it is reported: ``report`` holds what the earlier
+    stages found, ``losses`` and ``times`` their final losses and seconds."""
 
-    def write(steps_done: int) -> dict[str, object]:
-        save_base(base, out)
-        times["unet_s"] = time.perf_counter() - stage
-        times["total_s"] = time.perf_counter() - started
-        written = {
-            **report,
-            "final_losses": losses,
-            "unet_steps_done": steps_done,
-            "wall_time": {name: round(value, 1) for name, value in times.items()},
-            "threads": torch.get_num_threads(),
-            "device": str(device_of(base.unet)),
-        }
-        text = json.dumps(written, indent=2)
-        (out / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
-        return dict(json.loads(text))  # what the file holds (tuples become lists)
+    out: Path
+    report: dict[str, object]
+    losses: dict[str, float]
+    times: dict[str, float]
+    started: float
 
-    # base holds the averages that get written; a trained text tower gets a working copy too
-    text_encoder = base.text_encoder
-    if settings.train_text_encoder:
-        text_encoder = copy.deepcopy(text_encoder).requires_grad_(True).train()
-    losses["unet"] = train_unet(
-        unet.train(),
-        base.unet,
-        base.vae,
-        text_encoder,
-        base.tokenizer,
-        pictures.batches(settings.unet_batch, generator, rng, settings.empty_caption_rate),
-        settings,
-        generator,
-        checkpoint=write,
-        ema_text_encoder=base.text_encoder if settings.train_text_encoder else None,
-    )
-    return write(settings.unet_steps)
+    def train(
+        self,
+        unet: nn.Module,
+        base: BaseComponents,
+        pictures: Pictures,
+        settings: BaseTrainingSettings,
+        stop_after: int | None = None,
+        resume: bool = False,
+    ) -> dict[str, object]:
+        """Train ``unet`` with ``base.unet`` as its EMA, then write the model and the report.
+        With ``settings.checkpoint_every`` both (and the state to resume from) are also written
+        along the way (``unet_steps_done`` says how far), so a run cut short still leaves a
+        usable model."""
+        unet_before = self.times.get("unet_s", 0.0)
+        stage = time.perf_counter()
+
+        def write(steps_done: int) -> dict[str, object]:
+            save_base(base, self.out)
+            self.times["unet_s"] = unet_before + time.perf_counter() - stage
+            self.times["total_s"] = time.perf_counter() - self.started
+            written = {
+                **self.report,
+                "final_losses": self.losses,
+                "unet_steps_done": steps_done,
+                "wall_time": {name: round(value, 1) for name, value in self.times.items()},
+                "threads": torch.get_num_threads(),
+                "device": str(device_of(base.unet)),
+            }
+            text = json.dumps(written, indent=2)
+            (self.out / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+            return dict(json.loads(text))  # what the file holds (tuples become lists)
+
+        # base holds the averages that get written; a trained text tower gets a working copy too
+        text_encoder = base.text_encoder
+        if settings.train_text_encoder:
+            text_encoder = copy.deepcopy(text_encoder).requires_grad_(True).train()
+        outcome = train_unet(
+            unet.train(),
+            base.unet,
+            base.vae,
+            text_encoder,
+            base.tokenizer,
+            pictures,
+            settings,
+            checkpoint=write,
+            ema_text_encoder=base.text_encoder if settings.train_text_encoder else None,
+            state_file=self.out / STATE_FILE,
+            resume=resume,
+            stop_after=stop_after,
+        )
+        self.losses["unet"] = outcome.loss
+        written = write(outcome.steps_done)
+        if outcome.steps_done == settings.unet_steps:  # nothing left to resume
+            (self.out / STATE_FILE).unlink(missing_ok=True)
+        return written
 
 
 def save_base(base: BaseComponents, out: Path) -> None:
-    """Write ``base`` as a stock SD directory plus the CLIP vision tower."""
-    stable_diffusion_pipeline(base).save_pretrained(out / SD_DIR, safe_serialization=True)
-    base.image_encoder.save_pretrained(out / VISION_DIR, safe_serialization=True)
-    base.image_preprocessing.save(out / VISION_DIR)
+    """Write ``base`` as a stock SD directory plus the CLIP vision tower. Each directory is
+    written beside its place and then swapped in, so a run killed while writing a checkpoint
+    keeps the previous one whole."""
+    _write_swapped(
+        out / SD_DIR,
+        lambda path: stable_diffusion_pipeline(base).save_pretrained(path, safe_serialization=True),
+    )
+
+    def write_vision(path: Path) -> None:
+        base.image_encoder.save_pretrained(path, safe_serialization=True)
+        base.image_preprocessing.save(path)
+
+    _write_swapped(out / VISION_DIR, write_vision)
+
+
+def recover_swapped(target: Path) -> None:
+    """Put back the directory ``_write_swapped`` had moved aside when a run was killed
+    between its two renames."""
+    previous = target.with_name(target.name + ".previous")
+    if previous.exists() and not target.exists():
+        previous.rename(target)
+
+
+def _write_swapped(target: Path, write: Callable[[Path], object]) -> None:
+    partial, previous = (
+        target.with_name(target.name + ".partial"),
+        target.with_name(target.name + ".previous"),
+    )
+    recover_swapped(target)
+    for leftover in (partial, previous):
+        shutil.rmtree(leftover, ignore_errors=True)
+    write(partial)
+    if target.exists():
+        target.rename(previous)
+    partial.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def main() -> None:
@@ -558,6 +710,17 @@ def main() -> None:
         help="train the CLIP text tower with the UNet instead of keeping it frozen",
     )
     parser.add_argument("--continue-from", type=Path, help="an earlier run's --out")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the stopped run in --out from its last checkpoint (same flags)",
+    )
+    parser.add_argument(
+        "--stop-after-steps",
+        type=int,
+        metavar="N",
+        help="stop after N UNet steps of this call, resumable with --resume",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--device", default="cpu", help="cpu or cuda[:N] (every stage trains there)"
@@ -583,21 +746,44 @@ def main() -> None:
     try:  # every check before anything is rendered, trained or written
         device = resolve_device(args.device)
         check_settings(settings)
-        if args.continue_from:
-            check_same_unet(saved_unet_config(args.continue_from), settings)
+        if args.stop_after_steps is not None and args.stop_after_steps < 1:
+            raise ValueError(f"--stop-after-steps must be at least 1, not {args.stop_after_steps}")
+        if args.resume:
+            earlier = check_resumable(args.out, settings)
+            if args.continue_from and earlier.get("continued_from") != json.loads(
+                (args.continue_from / REPORT_FILE).read_text(encoding="utf-8")
+            ):
+                raise ValueError(f"the run in {args.out} did not continue {args.continue_from}")
+        else:
+            if (args.out / STATE_FILE).exists():
+                raise ValueError(
+                    f"{args.out} holds a stopped run: pass --resume to go on with it, "
+                    "or choose another --out"
+                )
+            if args.continue_from:
+                check_same_unet(saved_unet_config(args.continue_from), settings)
     except (ValueError, OSError) as error:
         parser.error(str(error))
     torch.set_num_threads(args.threads)
     workers = max(1, min(2, args.threads))
-    report = (
-        continue_base(args.continue_from, args.out, settings, workers, device)
-        if args.continue_from
-        else train_base(args.out, settings, workers, device)
-    )
+    stop_after = args.stop_after_steps
+    if args.resume:
+        report = resume_base(args.out, settings, workers, device, stop_after)
+    elif args.continue_from:
+        report = continue_base(args.continue_from, args.out, settings, workers, device, stop_after)
+    else:
+        report = train_base(args.out, settings, workers, device, stop_after)
     print(json.dumps(report["wall_time"]))
     print(f"wrote {args.out / SD_DIR} and {args.out / VISION_DIR}")
     if not math.isfinite(float(report["final_losses"]["unet"])):  # type: ignore[index]
         raise SystemExit("the UNet loss diverged")
+    done = report["unet_steps_done"]
+    if done != settings.unet_steps:
+        print(
+            f"stopped after UNet step {done} of {settings.unet_steps}: "
+            "run the same command with --resume to go on",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
