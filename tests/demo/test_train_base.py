@@ -229,6 +229,10 @@ def test_a_stopped_run_resumes_to_the_weights_of_one_never_stopped(
     assert not all(
         torch.equal(a, b) for a, b in zip(halfway, _unet_weights(tmp_path / "whole"), strict=True)
     )
+    # as a kill after the state was written but before the report: the state says where
+    report_file = tmp_path / "stopped" / REPORT_FILE
+    lagging = json.loads(report_file.read_text(encoding="utf-8"))
+    report_file.write_text(json.dumps({**lagging, "unet_steps_done": 2}), encoding="utf-8")
     first = resume_base(tmp_path / "stopped", settings, workers=1, stop_after=2)
     assert first["unet_steps_done"] == 5 and first["resumed_at_steps"] == [3]
     resumed = resume_base(tmp_path / "stopped", settings, workers=1)

@@ -500,7 +500,8 @@ def resume_base(
     losses.pop("unet", None)
     resumed = earlier.pop("resumed_at_steps", [])
     assert isinstance(resumed, list)
-    earlier["resumed_at_steps"] = [*resumed, earlier.pop("unet_steps_done")]
+    earlier.pop("unet_steps_done")  # the report can lag the state when a kill fell between them
+    earlier["resumed_at_steps"] = [*resumed, UnetTrainingState.load(out / STATE_FILE).step]
     for name in ("threads", "device"):
         earlier.pop(name, None)
     times = {name: float(seconds) for name, seconds in wall_time.items()}
