@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from e4t_server.demo.train_domain import (
+    CHECKPOINT_DIR,
     REPORT_FILE,
     DomainTrainingSettings,
     face_dataset,
@@ -54,6 +57,76 @@ def test_a_bad_option_exits_2_before_anything_is_written(
     argv = ["train_domain", "--base", str(tiny_base), "--out", str(out), *option]
     assert message in refusal(main, argv, monkeypatch, capsys)
     assert not out.exists()
+
+
+RESUMABLE = replace(TINY, steps=5)
+
+
+def test_a_stopped_tuning_resumes_to_the_model_of_one_never_stopped(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    whole = train_domain(tiny_base, tmp_path / "whole", RESUMABLE, workers=1)
+    out = tmp_path / "stopped"
+    stopped = train_domain(tiny_base, out, RESUMABLE, workers=1, checkpoint_every=2, stop_after=3)
+    assert stopped["steps_done"] == 3 and not (out / REPORT_FILE).exists()
+    assert sorted(path.name for path in (out / CHECKPOINT_DIR).glob("step-*")) == [
+        "step-00000002",
+        "step-00000003",
+    ]
+    # a kill after step 3 loses nothing; the next call ends at step 4, then the run at 5
+    assert (
+        train_domain(tiny_base, out, RESUMABLE, workers=1, stop_after=1, resume=True)["steps_done"]
+        == 4
+    )
+    resumed = train_domain(tiny_base, out, RESUMABLE, workers=1, resume=True)
+    assert resumed["fingerprint"] == whole["fingerprint"]
+    assert DomainModel.from_pretrained(out).fingerprint() == whole["fingerprint"]
+    for name in ("loss_first_50", "loss_last_50"):
+        assert resumed[name] == whole[name]
+    calls = resumed["calls"]
+    assert isinstance(calls, list)
+    assert [call["steps"] for call in calls] == [[0, 3], [3, 4], [4, 5]]
+    assert "calls" not in whole and not (out / CHECKPOINT_DIR).exists()
+
+
+def test_resume_refuses_what_it_cannot_go_on_with(
+    tiny_base: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    flags = ["--identities", "2", "--steps", "4"]
+    out, other_base = tmp_path / "stopped", tmp_path / "other-base"
+    shutil.copytree(tiny_base, other_base)
+    monkeypatch.setattr(
+        "sys.argv",
+        [
+            "train_domain",
+            "--base",
+            str(tiny_base),
+            "--out",
+            str(out),
+            *flags,
+            "--stop-after-steps",
+            "1",
+        ],
+    )
+    main()
+    assert "run the same command with --resume" in capsys.readouterr().err
+    before = {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")}
+    cases = [
+        ([str(tmp_path / "none"), "--resume"], "holds no stopped run"),
+        ([str(out)], "holds a stopped run: pass --resume"),
+        ([str(out), "--resume", "--steps", "6"], "differ in steps: run 4, asked 6"),
+        ([str(out), "--resume", "--stop-after-steps", "0"], "at least 1"),
+        ([str(out), "--resume", "--checkpoint-every", "-1"], ">= 0"),
+    ]
+    for (where, *rest), message in cases:
+        argv = ["train_domain", "--base", str(tiny_base), *flags, "--out", where, *rest]
+        assert message in refusal(main, argv, monkeypatch, capsys)
+    argv = ["train_domain", "--base", str(other_base), *flags, "--out", str(out), "--resume"]
+    assert "not " + str(other_base) in refusal(main, argv, monkeypatch, capsys)
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")} == before
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,9 +34,12 @@ from e4t_server.demo.training import log_progress, resolve_device
 from e4t_server.engine.config import DomainConfig, RegularizationWeights
 from e4t_server.engine.data import InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
-from e4t_server.engine.domain_tuning import tune_domain
+from e4t_server.engine.domain_tuning import latest_checkpoint_step, tune_domain
 
 REPORT_FILE = "domain_training.json"
+CHECKPOINT_DIR = "tuning-checkpoints"
+RUN_FILE = "run.json"
+"""Beside the checkpoints: the base, settings and finished calls of the run they belong to."""
 # Identities of the train split after those the base model's own run drew most of its pictures
 # from; both are train-split identities, never held-out ones.
 FIRST_IDENTITY = 3000
@@ -106,9 +112,30 @@ def train_domain(
     settings: DomainTrainingSettings,
     workers: int = 2,
     device: torch.device | None = None,
+    checkpoint_every: int = 0,
+    stop_after: int | None = None,
+    resume: bool = False,
 ) -> dict[str, object]:
     """Domain-tune a model on ``base`` on ``device`` (default: CPU) and save it to ``out``;
-    returns the report."""
+    returns the report (``steps_done`` says how far the run got; a stopped call returns only
+    that and its ``calls``).
+
+    With ``checkpoint_every`` or ``stop_after`` the tuning state is kept in
+    ``out/tuning-checkpoints`` (every ``checkpoint_every`` steps and where the call ends);
+    ``stop_after`` ends this call after that many steps without writing the model, and
+    ``resume`` goes on from the latest checkpoint exactly as if the run had not stopped. The
+    checkpoints are deleted once the model is written."""
+    checkpoints = out / CHECKPOINT_DIR
+    run = {"base": str(base.resolve()), "settings": asdict(settings)}
+    if resume:
+        earlier = check_resumable(out, base, settings)
+    elif checkpoints.exists():
+        raise ValueError(f"{out} holds a stopped run: pass --resume to go on with it")
+    else:
+        earlier = {**run, "calls": []}
+    keep = resume or checkpoint_every > 0 or stop_after is not None
+    done = latest_checkpoint_step(checkpoints) if resume else 0
+    last = settings.steps if stop_after is None else min(settings.steps, done + stop_after)
     started = time.perf_counter()
     dataset = face_dataset(settings, workers)
     render_s = time.perf_counter() - started
@@ -118,18 +145,28 @@ def train_domain(
         demo_domain_config(settings.embedding_regularization),
         seed=settings.seed,
     ).to(device or torch.device("cpu"))
+    if keep:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        _write_json(checkpoints / RUN_FILE, earlier)
     tuning = time.perf_counter()
     losses = tune_domain(
         model,
         dataset,
-        steps=settings.steps,
+        steps=last,
         batch_size=settings.batch_size,
         lr=settings.lr,
         seed=settings.seed,
-        progress=lambda step, total, loss: log_progress("domain", step, total, loss, tuning),
+        checkpoint_dir=checkpoints if keep else None,
+        checkpoint_every=checkpoint_every,
+        progress=lambda step, _, loss: log_progress(
+            "domain", step, settings.steps, loss, tuning, resumed_at=done
+        ),
         timestep_range=settings.timestep_range,
     )
-    tuning_s = time.perf_counter() - tuning
+    calls = [*earlier["calls"], {"steps": [done, last], "tuning_s": time.perf_counter() - tuning}]
+    if last < settings.steps:
+        _write_json(checkpoints / RUN_FILE, {**earlier, "calls": calls})
+        return {"steps_done": last, "calls": calls}
     model.save_pretrained(out)
     report: dict[str, object] = {
         "settings": asdict(settings),
@@ -138,15 +175,45 @@ def train_domain(
         "loss_last_50": float(np.mean(losses[-50:])),
         "wall_time": {
             "render_s": round(render_s, 1),
-            "tuning_s": round(tuning_s, 1),
+            "tuning_s": round(sum(call["tuning_s"] for call in calls), 1),
             "total_s": round(time.perf_counter() - started, 1),
         },
         "threads": torch.get_num_threads(),
         "device": str(model.device),
         "fingerprint": model.fingerprint(),
     }
-    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if len(calls) > 1:  # the times of calls killed before they stopped are not known
+        report["calls"] = [
+            {"steps": call["steps"], "tuning_s": round(call["tuning_s"], 1)} for call in calls
+        ]
+    _write_json(out / REPORT_FILE, report)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    report["steps_done"] = last
     return report
+
+
+def check_resumable(out: Path, base: Path, settings: DomainTrainingSettings) -> dict[str, Any]:
+    """What the stopped run in ``out`` recorded (``ValueError`` if there is none, or if ``base``
+    or ``settings`` are not its own)."""
+    try:
+        earlier = json.loads((out / CHECKPOINT_DIR / RUN_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ValueError(f"{out} holds no stopped run to resume") from error
+    asked = json.loads(json.dumps(asdict(settings)))
+    differ = sorted(name for name in asked if earlier["settings"].get(name) != asked[name])
+    if differ:
+        shown = ", ".join(
+            f"{name}: run {earlier['settings'].get(name)!r}, asked {asked[name]!r}"
+            for name in differ
+        )
+        raise ValueError(f"--resume needs the stopped run's own settings; they differ in {shown}")
+    if earlier["base"] != str(base.resolve()):
+        raise ValueError(f"the run in {out} tuned {earlier['base']}, not {base}")
+    return dict(earlier)
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -177,13 +244,27 @@ def main() -> None:
         default=defaults.embedding_regularization,
         help="λ_emb of the domain tuning",
     )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep the tuning state every N steps, so a killed run can go on with --resume",
+    )
+    parser.add_argument(
+        "--stop-after-steps",
+        type=int,
+        metavar="N",
+        help="stop after N steps of this call, resumable with --resume",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the stopped run in --out from its last checkpoint (same flags)",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     args = parser.parse_args()
-    try:
-        device = resolve_device(args.device)
-    except ValueError as error:
-        parser.error(str(error))
     torch.set_num_threads(args.threads)
     settings = DomainTrainingSettings(
         seed=args.seed,
@@ -193,12 +274,45 @@ def main() -> None:
         other_views=args.other_views,
         embedding_regularization=args.embedding_regularization,
     )
-    if settings.embedding_regularization < 0:
-        parser.error("--embedding-regularization must be >= 0")
+    try:  # every check before anything is rendered, trained or written
+        device = resolve_device(args.device)
+        check_options(args, settings)
+    except ValueError as error:
+        parser.error(str(error))
     workers = max(1, min(2, args.threads))
-    report = train_domain(args.base, args.out, settings, workers, device)
+    report = train_domain(
+        args.base,
+        args.out,
+        settings,
+        workers,
+        device,
+        checkpoint_every=args.checkpoint_every,
+        stop_after=args.stop_after_steps,
+        resume=args.resume,
+    )
+    if report["steps_done"] != settings.steps:
+        print(
+            f"stopped after domain step {report['steps_done']} of {settings.steps}: "
+            "run the same command with --resume to go on",
+            file=sys.stderr,
+        )
+        return
     print(json.dumps(report["wall_time"]))
     print(f"wrote {args.out}")
+
+
+def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) -> None:
+    """Refuse what no run can do with these options (``ValueError``)."""
+    if settings.embedding_regularization < 0:
+        raise ValueError("--embedding-regularization must be >= 0")
+    if args.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every must be >= 0, not {args.checkpoint_every}")
+    if args.stop_after_steps is not None and args.stop_after_steps < 1:
+        raise ValueError(f"--stop-after-steps must be at least 1, not {args.stop_after_steps}")
+    if args.resume:
+        check_resumable(args.out, args.base, settings)
+    elif (args.out / CHECKPOINT_DIR).exists():
+        raise ValueError(f"{args.out} holds a stopped run: pass --resume to go on with it")
 
 
 if __name__ == "__main__":

@@ -30,14 +30,18 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def log_progress(stage: str, step: int, total: int, loss: float, started: float) -> None:
-    """Print one progress line to stderr about fifty times per stage (and at its last step)."""
+def log_progress(
+    stage: str, step: int, total: int, loss: float, started: float, resumed_at: int = 0
+) -> None:
+    """Print one progress line to stderr about fifty times per stage (and at its last step).
+    ``started`` is when this process began at step ``resumed_at``, which sets the pace."""
     if step % max(1, total // 50) and step != total:
         return
     elapsed = time.perf_counter() - started
+    pace = elapsed / max(1, step - resumed_at)
     print(
         f"{stage} step {step}/{total} ({100 * step / total:.0f}%) loss {loss:.4f} "
-        f"elapsed {elapsed:.0f}s eta {elapsed / step * (total - step):.0f}s",
+        f"elapsed {elapsed:.0f}s eta {pace * (total - step):.0f}s",
         file=sys.stderr,
         flush=True,
     )

@@ -169,13 +169,23 @@ def _restore_latest(
     optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
 ) -> _Checkpoint | None:
-    candidates = sorted(directory.glob(f"{CHECKPOINT_PREFIX}*")) if directory.is_dir() else []
-    if not candidates:
+    latest = _latest_checkpoint(directory)
+    if latest is None:
         return None
-    latest = candidates[-1]
     device = next(trainable.parameters()).device
     trainable.load_state_dict(load_file(str(latest / TRAINABLE_FILE), device=str(device)))
     state = torch.load(latest / STATE_FILE, weights_only=True)
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])
     return _Checkpoint(step=int(state["step"]), losses=[float(x) for x in state["losses"]])
+
+
+def _latest_checkpoint(directory: Path) -> Path | None:
+    candidates = sorted(directory.glob(f"{CHECKPOINT_PREFIX}*")) if directory.is_dir() else []
+    return candidates[-1] if candidates else None
+
+
+def latest_checkpoint_step(directory: Path) -> int:
+    """How many steps the latest checkpoint in ``directory`` holds (0 when there is none)."""
+    latest = _latest_checkpoint(directory)
+    return 0 if latest is None else int(latest.name.removeprefix(CHECKPOINT_PREFIX))
