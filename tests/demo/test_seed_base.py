@@ -57,6 +57,19 @@ def test_the_seeded_base_has_the_new_unet_and_the_models_other_parts(
     assert continued["continued_from"] == report
 
 
+def test_a_unet_kept_beside_its_train_base_report_carries_that_report(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    kept = tmp_path / "base-checkpoint"  # the layout of checkpoints/base-*/
+    _save_other_unet(tiny_base, kept / "unet")
+    (kept / REPORT_FILE).write_text('{"unet_steps_done": 2}', encoding="utf-8")
+    report = seed_base(tiny_base, kept / "unet", tmp_path / "seeded")
+    assert report["seeded"]["unet_report"] == {"unet_steps_done": 2}  # type: ignore[index]
+    (kept / REPORT_FILE).unlink()
+    report = seed_base(tiny_base, kept / "unet", tmp_path / "seeded-again")
+    assert report["seeded"]["unet_report"] is None  # type: ignore[index]
+
+
 def test_a_unet_that_does_not_fit_the_model_is_refused(tiny_base: Path, tmp_path: Path) -> None:
     _save_other_unet(tiny_base, tmp_path / "wide-text", cross_attention_dim=48)
     with pytest.raises(ValueError, match="cross_attention_dim"):

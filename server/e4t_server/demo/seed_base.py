@@ -6,7 +6,8 @@
 A ``capacity_probe`` UNet is trained beside a model's frozen VAE, text tower and tokenizer, so
 the model with that UNet swapped in is a base model whose UNet already learned something;
 ``train_base --continue-from`` can then train it further in the base run's harder setting
-(partial captions, every prompt context) instead of starting from noise.
+(partial captions, every prompt context) instead of starting from noise. A UNet that such a
+continuation trained (with the same VAE and text tower) seeds the base model it belongs to.
 
 ``--model`` is a domain model directory or a ``train_base`` output. Writes ``stable-diffusion/``,
 ``clip-vision/`` and ``base_training.json`` (where both parts came from, with their reports)
@@ -47,7 +48,7 @@ def seed_base(model: Path, unet_dir: Path, out: Path) -> dict[str, object]:
             "model": str(model),
             "model_report": _report_beside(model / REPORT_FILE),
             "unet": str(unet_dir),
-            "unet_report": _report_beside(unet_dir.parent / PROBE_REPORT_FILE),
+            "unet_report": _unet_report(unet_dir),
         },
         "vae_scaling_factor": base.vae.config["scaling_factor"],
         "unet_steps_done": 0,
@@ -72,6 +73,15 @@ def check_fits(base: BaseComponents, unet: UNet2DConditionModel) -> None:
 def _report_beside(path: Path) -> object:
     """The JSON report at ``path``, or ``None`` where that part came without one."""
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _unet_report(unet_dir: Path) -> object:
+    """The report of the run that trained the UNet: a capacity probe's or a ``train_base``
+    run's beside its ``unet/`` (``None`` where there is neither)."""
+    for name in (PROBE_REPORT_FILE, REPORT_FILE):
+        if (unet_dir.parent / name).is_file():
+            return _report_beside(unet_dir.parent / name)
+    return None
 
 
 def main() -> None:
