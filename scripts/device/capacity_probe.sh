@@ -24,15 +24,8 @@ WIDTHS=${WIDTHS:-"64"}
 LAYERS=${LAYERS:-2}
 RUN_LIMIT=${RUN_LIMIT:-420}
 EXTRA=${EXTRA:-}
-WHEELS=${WHEELS:-.whl}
-if compgen -G "$WHEELS/*.whl" >/dev/null; then
-  "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/e4t-site "$WHEELS"/*.whl || exit 1
-  export PYTHONPATH=/tmp/e4t-site:$PWD/server
-else
-  export PYTHONPATH=$PWD/server${PYTHONPATH:+:$PYTHONPATH}
-fi
-export PYTHONUNBUFFERED=1
+# shellcheck source=scripts/device/python_env.sh
+source scripts/device/python_env.sh
 "$PYTHON" -c "import torch, diffusers, transformers; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'diffusers', diffusers.__version__, 'transformers', transformers.__version__)" || exit 1
 work=$(mktemp -d)
 status=0

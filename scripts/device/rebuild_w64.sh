@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The width-64 face domain rebuilt on a lent GPU machine in one call: the steps of
-# docs/demo-domain.md ("Rebuilding the width-64 candidate in pieces") that take a CPU hours.
-# From the repository root there, after scripts/device/fetch_wheels.sh here:
+# The width-64 face domain finished on a lent GPU machine in one call: the steps of
+# docs/demo-domain.md ("Rebuilding the width-64 candidate in pieces") after the base model,
+# which is committed (checkpoints/base-w64-s2400). From the repository root there, after
+# scripts/device/fetch_wheels.sh here:
 #
 #   run(command="bash scripts/device/rebuild_w64.sh", carry=[".whl"], timeout_s=560)
 #
-# It seeds the base from the committed probe UNet (checkpoints/capacity-2000-w64-s4200),
-# continues its training, domain-tunes it, then evaluates it until EVAL_LIMIT seconds are spent
-# (evaluate appends a row per (method, person), so the rows it did not reach can be added later
-# with the same command on the returned model). Back in $OUT: one log, the training reports,
-# the evaluation's rows, and the domain model as a tar cut into 15 MiB parts (the device returns
-# files of at most 16 MiB): `cat face-domain-w64.tar.part-* | tar -x` unpacks it.
+# It seeds the base model from the committed UNet, domain-tunes it, then evaluates it until
+# EVAL_LIMIT seconds are spent (evaluate appends a row per (method, person), so the rows it did
+# not reach can be added later with the same command on the returned model). Back in $OUT: one
+# log, the seeded base's and the domain tuning's reports, the evaluation's rows, and the domain
+# model as a tar cut into 15 MiB parts (the device returns files of at most 16 MiB):
+# `cat face-domain-w64.tar.part-* | tar -x` unpacks it.
 # Settings come from the environment; DEVICE=cpu with tiny sizes checks the script on a CPU
 # (tests/demo/test_device_script.py), WHEELS=DIR names another wheel folder (one without
 # wheels: use the Python as it is).
@@ -19,22 +20,13 @@ cd "$(dirname "$0")/../.."
 : "${OUT:?OUT must name the folder whose files come back}"
 DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
-BASE_STEPS=${BASE_STEPS:-2400}
 DOMAIN_STEPS=${DOMAIN_STEPS:-4000}
 PEOPLE=${PEOPLE:-100}
 EVAL_LIMIT=${EVAL_LIMIT:-240}
-BASE_FLAGS=${BASE_FLAGS:-}
 DOMAIN_FLAGS=${DOMAIN_FLAGS:-}
 EVAL_FLAGS=${EVAL_FLAGS:-}
-WHEELS=${WHEELS:-.whl}
-if compgen -G "$WHEELS/*.whl" >/dev/null; then
-  "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/e4t-site "$WHEELS"/*.whl || exit 1
-  export PYTHONPATH=/tmp/e4t-site:$PWD/server
-else
-  export PYTHONPATH=$PWD/server${PYTHONPATH:+:$PYTHONPATH}
-fi
-export PYTHONUNBUFFERED=1
+# shellcheck source=scripts/device/python_env.sh
+source scripts/device/python_env.sh
 log=$OUT/rebuild.log
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -52,10 +44,8 @@ stage() {  # NAME MODULE FLAGS...: one stage, its output appended to the log, ti
   >>"$log" 2>&1 || exit 1
 # shellcheck disable=SC2086  # the *_FLAGS variables hold several flags
 {
-  stage seed seed_base --model server/e4t_server/demo/weights/face-domain \
-    --unet checkpoints/capacity-2000-w64-s4200/unet --out "$work/seed" &&
-    stage base train_base --continue-from "$work/seed" --out "$work/base" --unet-width 64 \
-      --unet-steps "$BASE_STEPS" --device "$DEVICE" $BASE_FLAGS &&
+  stage base seed_base --model server/e4t_server/demo/weights/face-domain \
+    --unet checkpoints/base-w64-s2400/unet --out "$work/base" &&
     stage domain train_domain --base "$work/base" --out "$work/face-domain-w64" \
       --steps "$DOMAIN_STEPS" --timestep-range 300 1000 --embedding-regularization 1e-5 \
       --device "$DEVICE" $DOMAIN_FLAGS
