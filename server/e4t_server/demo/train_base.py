@@ -51,7 +51,7 @@ from e4t_server.demo.base_model import (
 from e4t_server.demo.captions import DEMO_WORDS, training_caption
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.imaging import to_tensor
-from e4t_server.demo.training import log_progress, resolve_device
+from e4t_server.demo.training import check_same_settings, log_progress, resolve_device
 from e4t_server.demo.unet_state import (
     STATE_FILE,
     UnetRandomness,
@@ -516,14 +516,7 @@ def check_resumable(out: Path, settings: BaseTrainingSettings) -> dict[str, obje
     if not (out / STATE_FILE).is_file():
         raise ValueError(f"{out} holds no stopped run to resume ({STATE_FILE} is missing)")
     report = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    saved = report["settings"]
-    asked = json.loads(json.dumps(asdict(settings)))
-    differ = sorted(name for name in asked if saved.get(name) != asked[name])
-    if differ:
-        shown = ", ".join(
-            f"{name}: run {saved.get(name)!r}, asked {asked[name]!r}" for name in differ
-        )
-        raise ValueError(f"--resume needs the stopped run's own settings; they differ in {shown}")
+    check_same_settings(report["settings"], settings)
     return dict(report)
 
 

@@ -30,7 +30,7 @@ from e4t_server.demo.captions import CLASS_WORD
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.faces import caption
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
-from e4t_server.demo.training import log_progress, resolve_device
+from e4t_server.demo.training import check_same_settings, log_progress, resolve_device
 from e4t_server.engine.config import DomainConfig, RegularizationWeights
 from e4t_server.engine.data import InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
@@ -126,13 +126,7 @@ def train_domain(
     ``resume`` goes on from the latest checkpoint exactly as if the run had not stopped. The
     checkpoints are deleted once the model is written."""
     checkpoints = out / CHECKPOINT_DIR
-    run = {"base": str(base.resolve()), "settings": asdict(settings)}
-    if resume:
-        earlier = check_resumable(out, base, settings)
-    elif checkpoints.exists():
-        raise ValueError(f"{out} holds a stopped run: pass --resume to go on with it")
-    else:
-        earlier = {**run, "calls": []}
+    earlier = starting_record(out, base, settings, resume)
     keep = resume or checkpoint_every > 0 or stop_after is not None
     done = latest_checkpoint_step(checkpoints) if resume else 0
     last = settings.steps if stop_after is None else min(settings.steps, done + stop_after)
@@ -192,6 +186,18 @@ def train_domain(
     return report
 
 
+def starting_record(
+    out: Path, base: Path, settings: DomainTrainingSettings, resume: bool
+) -> dict[str, Any]:
+    """The run record a call into ``out`` starts from: the stopped run's with ``resume``, a
+    fresh one without (``ValueError`` where that call cannot start)."""
+    if resume:
+        return check_resumable(out, base, settings)
+    if (out / CHECKPOINT_DIR).exists():
+        raise ValueError(f"{out} holds a stopped run: pass --resume to go on with it")
+    return {"base": str(base.resolve()), "settings": asdict(settings), "calls": []}
+
+
 def check_resumable(out: Path, base: Path, settings: DomainTrainingSettings) -> dict[str, Any]:
     """What the stopped run in ``out`` recorded (``ValueError`` if there is none, or if ``base``
     or ``settings`` are not its own)."""
@@ -199,14 +205,7 @@ def check_resumable(out: Path, base: Path, settings: DomainTrainingSettings) -> 
         earlier = json.loads((out / CHECKPOINT_DIR / RUN_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise ValueError(f"{out} holds no stopped run to resume") from error
-    asked = json.loads(json.dumps(asdict(settings)))
-    differ = sorted(name for name in asked if earlier["settings"].get(name) != asked[name])
-    if differ:
-        shown = ", ".join(
-            f"{name}: run {earlier['settings'].get(name)!r}, asked {asked[name]!r}"
-            for name in differ
-        )
-        raise ValueError(f"--resume needs the stopped run's own settings; they differ in {shown}")
+    check_same_settings(earlier["settings"], settings)
     if earlier["base"] != str(base.resolve()):
         raise ValueError(f"the run in {out} tuned {earlier['base']}, not {base}")
     return dict(earlier)
@@ -309,10 +308,7 @@ def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) ->
         raise ValueError(f"--checkpoint-every must be >= 0, not {args.checkpoint_every}")
     if args.stop_after_steps is not None and args.stop_after_steps < 1:
         raise ValueError(f"--stop-after-steps must be at least 1, not {args.stop_after_steps}")
-    if args.resume:
-        check_resumable(args.out, args.base, settings)
-    elif (args.out / CHECKPOINT_DIR).exists():
-        raise ValueError(f"{args.out} holds a stopped run: pass --resume to go on with it")
+    starting_record(args.out, args.base, settings, args.resume)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@ and the helpers every demo trainer uses."""
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +31,18 @@ def resolve_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"only cpu and cuda are supported, got {name!r}")
     return device
+
+
+def check_same_settings(saved: Mapping[str, Any], settings: Any) -> None:
+    """Refuse (``ValueError``) to resume a run whose recorded ``saved`` settings are not
+    ``settings`` (a dataclass), naming each that differs."""
+    asked = json.loads(json.dumps(asdict(settings)))  # tuples as the JSON record has them
+    differ = sorted(name for name in asked if saved.get(name) != asked[name])
+    if differ:
+        shown = ", ".join(
+            f"{name}: run {saved.get(name)!r}, asked {asked[name]!r}" for name in differ
+        )
+        raise ValueError(f"--resume needs the stopped run's own settings; they differ in {shown}")
 
 
 def log_progress(
