@@ -26,6 +26,7 @@ from e4t_server.demo.evaluate import (
     row_order,
 )
 from e4t_server.demo.results_file import ci95, read_rows
+from e4t_server.demo.selection import add_only_option, selected
 from e4t_server.demo.scenes import PROMPT_CONTEXTS
 
 SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
@@ -170,9 +171,14 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _load(run: Path) -> tuple[EvaluationSettings, list[str], list[dict[str, object]]]:
+def _load(
+    run: Path, only: tuple[str, ...] = ()
+) -> tuple[EvaluationSettings, list[str], list[dict[str, object]]]:
+    """The run's settings, its table rows (those ``only`` selects) and their result rows."""
     settings = EvaluationSettings(**json.loads((run / "settings.json").read_text()))
-    return settings, row_order(settings), read_rows(run / RESULTS_FILE)
+    order = [name for name in row_order(settings) if selected(name, only)]
+    rows = [row for row in read_rows(run / RESULTS_FILE) if row["method"] in order]
+    return settings, order, rows
 
 
 def _tables(
@@ -203,10 +209,12 @@ def write_report(run: Path) -> str:
     return f"{table}\n{paired}"
 
 
-def subset_tables(run: Path, from_identity: int) -> str:
+def subset_tables(run: Path, from_identity: int = 0, only: tuple[str, ...] = ()) -> str:
     """The summary and paired tables over identities with seeds ≥ ``from_identity`` only (e.g.
-    a replication on people added after the first look); writes nothing."""
-    settings, order, rows = _load(run)
+    a replication on people added after the first look) and of the methods ``only`` selects
+    (so that identities a slow method has not reached yet still count for the others); writes
+    nothing."""
+    settings, order, rows = _load(run, only)
     rows = [row for row in rows if int(row["identity_seed"]) >= from_identity]  # type: ignore[call-overload]
     _, table, paired = _tables(settings, order, rows)
     return f"{table}\n{paired}"
@@ -220,13 +228,15 @@ def main() -> None:
         "--from-identity",
         type=int,
         metavar="SEED",
-        help="only print the tables over identities with seeds ≥ SEED (writes nothing)",
+        help="only print the tables over identities with seeds ≥ SEED (writes nothing; so does "
+        "--only)",
     )
+    add_only_option(parser, "the tables over the methods")
     args = parser.parse_args()
-    if args.from_identity is None:
+    if args.from_identity is None and not args.only:
         print(write_report(args.run))
     else:
-        print(subset_tables(args.run, args.from_identity))
+        print(subset_tables(args.run, args.from_identity or 0, tuple(args.only)))
 
 
 if __name__ == "__main__":
