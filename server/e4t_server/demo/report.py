@@ -26,8 +26,8 @@ from e4t_server.demo.evaluate import (
     row_order,
 )
 from e4t_server.demo.results_file import ci95, read_rows
-from e4t_server.demo.selection import add_only_option, selected
 from e4t_server.demo.scenes import PROMPT_CONTEXTS
+from e4t_server.demo.selection import add_only_option, selected
 
 SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
 FIGURE_PROMPTS = (0, 2)
