@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The width-64 face domain finished on a lent GPU machine in one call: the steps of
+# The shipped face domain's tuning redone on a lent GPU machine in one call: the steps of
 # docs/demo-domain.md ("Rebuilding the width-64 candidate in pieces") after the base model,
-# which is committed (checkpoints/base-w64-s2400). From the repository root there, after
+# whose UNet is the shipped model's (weights/face-domain/unet, with its train_base report
+# beside it); DOMAIN_FLAGS tries other tuning settings. From the repository root there, after
 # scripts/device/fetch_wheels.sh here:
 #
 #   run(command="bash scripts/device/rebuild_w64.sh", carry=[".whl"], timeout_s=560)
@@ -45,7 +46,7 @@ stage() {  # NAME MODULE FLAGS...: one stage, its output appended to the log, ti
 # shellcheck disable=SC2086  # the *_FLAGS variables hold several flags
 {
   stage base seed_base --model server/e4t_server/demo/weights/face-domain \
-    --unet checkpoints/base-w64-s2400/unet --out "$work/base" &&
+    --unet server/e4t_server/demo/weights/face-domain/unet --out "$work/base" &&
     stage domain train_domain --base "$work/base" --out "$work/face-domain-w64" \
       --steps "$DOMAIN_STEPS" --timestep-range 300 1000 --embedding-regularization 1e-5 \
       --device "$DEVICE" $DOMAIN_FLAGS

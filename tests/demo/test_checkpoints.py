@@ -1,4 +1,4 @@
-"""Training products committed so that a rebuild longer than one CPU session can go on."""
+"""The shipped model's UNet is the width-64 base run whose chain the committed checkpoints keep."""
 
 from __future__ import annotations
 
@@ -12,23 +12,22 @@ from e4t_server.demo.base_probe import load_base
 from e4t_server.demo.seed_base import check_fits
 from e4t_server.engine.domain_model import load_component
 
-CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
-PROBE_RUN = CHECKPOINTS / "capacity-2000-w64-s4200"
-BASE_RUN = CHECKPOINTS / "base-w64-s2400"
+PROBE_RUN = Path(__file__).resolve().parents[2] / "checkpoints" / "capacity-2000-w64-s4200"
 
 
-def test_the_base_unet_is_its_reported_run_continued_from_the_probe() -> None:
-    report = json.loads((BASE_RUN / "base_training.json").read_text(encoding="utf-8"))
+def test_the_shipped_unet_is_its_reported_base_run_continued_from_the_probe() -> None:
+    shipped = pretrained.face_domain_dir()
+    report = json.loads((shipped / "base_training.json").read_text(encoding="utf-8"))
     settings = report["settings"]
     assert settings["unet_width"] == 64 and settings["unet_steps"] == 2400
     assert report["unet_steps_done"] == 2400 and settings["seed"] == 0
-    assert not settings["train_text_encoder"]  # so the shipped text tower is the one it saw
+    assert not settings["train_text_encoder"]  # so the text tower is the one it was seeded with
     seeded = report["continued_from"]["seeded"]
     assert seeded["unet"] == "checkpoints/capacity-2000-w64-s4200/unet"
     probe = json.loads((PROBE_RUN / "capacity.json").read_text(encoding="utf-8"))
     assert seeded["unet_report"] == probe  # the probe run whose UNet it went on from
     assert (probe["settings"]["people"], probe["settings"]["steps"]) == (2000, 4200)
-    unet = load_component(UNet2DConditionModel, BASE_RUN / "unet", None)
+    unet = load_component(UNet2DConditionModel, shipped / "unet", None)
     assert sum(parameter.numel() for parameter in unet.parameters()) == probe["unet_parameters"]
     assert unet.config["block_out_channels"] == [64, 128, 128]
-    check_fits(load_base(pretrained.face_domain_dir()), unet)  # seed_base can take it
+    check_fits(load_base(shipped), unet)  # seed_base can take it back

@@ -100,7 +100,7 @@ def test_the_rebuild_script_returns_a_loadable_domain_model_and_its_rows(tmp_pat
     assert model.fingerprint() == report["fingerprint"]
     assert model.base.unet.config["block_out_channels"][0] == 64
     base = json.loads((out / "base_training.json").read_text(encoding="utf-8"))
-    assert base["seeded"]["unet"] == "checkpoints/base-w64-s2400/unet"
+    assert base["seeded"]["unet"] == "server/e4t_server/demo/weights/face-domain/unet"
     assert base["seeded"]["unet_report"]["settings"]["unet_steps"] == 2400
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [row["method"] for row in rows] == ["E4T encoder only (0 steps)"]
