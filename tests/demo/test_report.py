@@ -7,8 +7,22 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from e4t_server.demo.evaluate import RESULTS_FILE, EvaluationSettings, row_order
-from e4t_server.demo.report import paired_table, per_prompt_table, subset_tables
+from PIL import Image
+
+from e4t_server.demo.evaluate import (
+    RESULTS_FILE,
+    EvaluationSettings,
+    figure_image_name,
+    row_order,
+)
+from e4t_server.demo.report import (
+    CELL,
+    figure,
+    paired_table,
+    per_prompt_table,
+    subset_tables,
+    write_report,
+)
 from e4t_server.demo.results_file import append_row
 
 
@@ -68,6 +82,10 @@ def test_only_the_selected_methods_count_so_a_slow_method_does_not_shrink_the_ta
     short = subset_tables(tmp_path, only=("class word", "E4T", "15 steps", "render"))
     assert "| class word only | 0.550 ± 0.686 |" in short  # both people: (0.9 + 0.2) / 2
     assert "200 steps" not in short
+    written = write_report(tmp_path, only=("class word", "E4T", "15 steps", "render"))
+    assert written == short and (tmp_path / "figure.png").is_file()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {entry["identities"] for entry in summary["methods"]} == {2}
 
 
 def test_the_per_prompt_table_averages_each_prompt_over_complete_identities() -> None:
@@ -86,3 +104,17 @@ def test_the_per_prompt_table_averages_each_prompt_over_complete_identities() ->
     ]
     older = [{k: v for k, v in row.items() if k != "identity_per_prompt"} for row in rows]
     assert per_prompt_table(older, order) == ""
+
+
+def test_a_figure_of_chosen_methods_takes_each_image_from_its_own_method(tmp_path: Path) -> None:
+    order = row_order(EvaluationSettings())
+    shown = [name for name in order if "200 steps" not in name]
+    fast_ti = "Textual Inversion, 15 steps, lr 0.05"  # after the 200-step rows in the run
+    Image.new("RGB", (32, 32), "white").save(tmp_path / "input_7.png")
+    image = figure_image_name(7, order.index(fast_ti), 0)
+    Image.new("RGB", (32, 32), (255, 0, 0)).save(tmp_path / image)
+    canvas = figure(tmp_path, order, shown)
+    assert canvas.width == CELL * (1 + len(shown))
+    column = 1 + shown.index(fast_ti)
+    assert canvas.getpixel((column * CELL + CELL // 2, 28 + CELL // 2)) == (255, 0, 0)
+    assert canvas.getpixel(((column - 1) * CELL + CELL // 2, 28 + CELL // 2)) == (255, 255, 255)

@@ -127,11 +127,13 @@ def paired_table(
     return "\n".join(lines) + "\n"
 
 
-def figure(run: Path, order: list[str]) -> Image.Image:
-    """Rows: an identity × prompt; columns: the input, then each method's first sample."""
+def figure(run: Path, order: list[str], shown: list[str] | None = None) -> Image.Image:
+    """Rows: an identity × prompt; columns: the input, then the first sample of each method in
+    ``shown`` (default: all of ``order``, the run's full row order, which names the images)."""
+    shown = order if shown is None else shown
     identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
     identities = identities[:FIGURE_IDENTITIES]
-    columns = ["input", *order]
+    columns = ["input", *shown]
     header = 28
     canvas = Image.new(
         "RGB", (CELL * len(columns), header + CELL * len(identities) * len(FIGURE_PROMPTS)), "white"
@@ -149,13 +151,12 @@ def figure(run: Path, order: list[str]) -> Image.Image:
         for prompt_index in FIGURE_PROMPTS:
             top = header + row * CELL
             canvas.paste(source.resize((CELL, CELL), Image.Resampling.NEAREST), (0, top))
-            for method_index in range(len(order)):
-                path = run / figure_image_name(identity_seed, method_index, prompt_index)
+            for column, name in enumerate(shown, start=1):
+                path = run / figure_image_name(identity_seed, order.index(name), prompt_index)
                 if path.is_file():
                     image = Image.open(path).convert("RGB")
                     canvas.paste(
-                        image.resize((CELL, CELL), Image.Resampling.NEAREST),
-                        ((method_index + 1) * CELL, top),
+                        image.resize((CELL, CELL), Image.Resampling.NEAREST), (column * CELL, top)
                     )
             row += 1
     return canvas
@@ -194,9 +195,10 @@ def _tables(
     return summary, markdown_table(summary), paired
 
 
-def write_report(run: Path) -> str:
-    """Write ``summary.json``, ``summary.md`` and ``figure.png`` into ``run``; returns the table."""
-    settings, order, rows = _load(run)
+def write_report(run: Path, only: tuple[str, ...] = ()) -> str:
+    """Write ``summary.json``, ``summary.md`` and ``figure.png`` into ``run`` over the methods
+    ``only`` selects (default: all); returns the tables."""
+    settings, order, rows = _load(run, only)
     summary, table, paired = _tables(settings, order, rows)
     (run / "summary.json").write_text(
         json.dumps({"settings": settings.__dict__, "methods": summary}, indent=2) + "\n"
@@ -205,7 +207,7 @@ def write_report(run: Path) -> str:
     (run / "summary.md").write_text(
         f"Prompts: {prompts}.\n\n{table}\nPaired per identity:\n\n{paired}", encoding="utf-8"
     )
-    figure(run, order).save(run / "figure.png")
+    figure(run, row_order(settings), order).save(run / "figure.png")
     return f"{table}\n{paired}"
 
 
@@ -228,15 +230,14 @@ def main() -> None:
         "--from-identity",
         type=int,
         metavar="SEED",
-        help="only print the tables over identities with seeds ≥ SEED (writes nothing; so does "
-        "--only)",
+        help="only print the tables over identities with seeds ≥ SEED (writes nothing)",
     )
     add_only_option(parser, "the tables over the methods")
     args = parser.parse_args()
-    if args.from_identity is None and not args.only:
-        print(write_report(args.run))
+    if args.from_identity is None:
+        print(write_report(args.run, tuple(args.only)))
     else:
-        print(subset_tables(args.run, args.from_identity or 0, tuple(args.only)))
+        print(subset_tables(args.run, args.from_identity, tuple(args.only)))
 
 
 if __name__ == "__main__":
