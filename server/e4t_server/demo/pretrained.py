@@ -20,7 +20,8 @@ REBUILD_COMMANDS = (
     "--embedding-regularization 1e-5"
 )
 """The commands that reproduce the shipped model from nothing (about 7 hours on 2 CPU cores;
-docs/demo-domain.md has the timings, and the committed checkpoints that skip the first four)."""
+docs/demo-domain.md has the timings; checkpoints/README.md names the commit that still holds the
+probe UNet, which skips the first two)."""
 
 
 def face_domain_dir() -> Path:
