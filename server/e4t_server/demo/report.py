@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from e4t_server.demo.evaluate import (
     FIGURE_IDENTITIES,
+    OTHER_RENDER,
     RESULTS_FILE,
     EvaluationSettings,
     figure_image_name,
@@ -99,11 +100,14 @@ def per_prompt_table(rows: list[dict[str, object]], order: list[str]) -> str:
 
 def paired_comparisons(settings: EvaluationSettings) -> list[tuple[str, str]]:
     """(first, second) method pairs the paired table compares: every E4T row against the
-    baselines at its budget, at their long budget and against the class word alone."""
+    baselines at its budget, at their long budget and against the class word alone; then every
+    method against the chance level (other people's renders), which says whether it keeps any
+    identity at all."""
     names = list(methods(settings))
     e4t = [name for name in names if name.startswith("E4T")]
     rivals = [name for name in names if "Textual Inversion" in name or "LoRA" in name]
-    return [(first, second) for first in e4t for second in [*rivals, names[0]]]
+    against_rivals = [(first, second) for first in e4t for second in [*rivals, names[0]]]
+    return [*against_rivals, *((name, OTHER_RENDER) for name in names)]
 
 
 def paired_table(
