@@ -62,6 +62,8 @@ def test_the_subset_tables_use_only_the_later_identities(tmp_path: Path) -> None
     assert "| class word only | 0.200 ± 0.000 |" in tables
     assert "0.900" not in tables and "0.550" not in tables
     assert "| E4T + 15 steps − class word only | +0.000 ± 0.000 | 0/1 |" in tables
+    first_look = subset_tables(tmp_path, before_identity=2)
+    assert "| class word only | 0.900 ± 0.000 |" in first_look and "0.200" not in first_look
     chance = "other people's true renders (chance level)"
     assert f"| Textual Inversion, 200 steps − {chance} | +0.000 ± 0.000 | 0/1 |" in tables
 

@@ -215,13 +215,19 @@ def write_report(run: Path, only: tuple[str, ...] = ()) -> str:
     return f"{table}\n{paired}"
 
 
-def subset_tables(run: Path, from_identity: int = 0, only: tuple[str, ...] = ()) -> str:
-    """The summary and paired tables over identities with seeds ≥ ``from_identity`` only (e.g.
-    a replication on people added after the first look) and of the methods ``only`` selects
-    (so that identities a slow method has not reached yet still count for the others); writes
-    nothing."""
+def subset_tables(
+    run: Path,
+    from_identity: int = 0,
+    only: tuple[str, ...] = (),
+    before_identity: int | None = None,
+) -> str:
+    """The summary and paired tables over identities with seeds ≥ ``from_identity`` (and
+    < ``before_identity``) only, e.g. a replication on people added after the first look or
+    that first look itself, and of the methods ``only`` selects (so that identities a slow
+    method has not reached yet still count for the others); writes nothing."""
     settings, order, rows = _load(run, only)
-    rows = [row for row in rows if int(row["identity_seed"]) >= from_identity]  # type: ignore[call-overload]
+    upper = before_identity if before_identity is not None else float("inf")
+    rows = [row for row in rows if from_identity <= int(row["identity_seed"]) < upper]  # type: ignore[call-overload]
     _, table, paired = _tables(settings, order, rows)
     return f"{table}\n{paired}"
 
@@ -236,12 +242,21 @@ def main() -> None:
         metavar="SEED",
         help="only print the tables over identities with seeds ≥ SEED (writes nothing)",
     )
+    parser.add_argument(
+        "--before-identity",
+        type=int,
+        metavar="SEED",
+        help="only print the tables over identities with seeds < SEED (writes nothing)",
+    )
     add_only_option(parser, "the tables over the methods")
     args = parser.parse_args()
-    if args.from_identity is None:
+    if args.from_identity is None and args.before_identity is None:
         print(write_report(args.run, tuple(args.only)))
     else:
-        print(subset_tables(args.run, args.from_identity, tuple(args.only)))
+        subset = subset_tables(
+            args.run, args.from_identity or 0, tuple(args.only), args.before_identity
+        )
+        print(subset)
 
 
 if __name__ == "__main__":
