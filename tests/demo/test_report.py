@@ -115,9 +115,9 @@ def test_a_figure_of_chosen_methods_takes_each_image_from_its_own_method(tmp_pat
     shown = [name for name in order if "200 steps" not in name]
     fast_ti = "Textual Inversion, 15 steps, lr 0.05"  # after the 200-step rows in the run
     Image.new("RGB", (32, 32), "white").save(tmp_path / "input_7.png")
-    image = figure_image_name(7, order.index(fast_ti), 0)
+    image = figure_image_name(7, fast_ti, 0)
     Image.new("RGB", (32, 32), (255, 0, 0)).save(tmp_path / image)
-    canvas = figure(tmp_path, order, shown)
+    canvas = figure(tmp_path, shown)
     assert canvas.width == CELL * (1 + len(shown))
     column = 1 + shown.index(fast_ti)
     assert canvas.getpixel((column * CELL + CELL // 2, 28 + CELL // 2)) == (255, 0, 0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -61,6 +62,10 @@ CLASS_WORD = "class word only"
 TRAIT_WORDS = "class word + every trait in words"
 ENCODER_ONLY = "E4T encoder only (0 steps)"
 FAST_TI_LR = 5e-2
+# The rates that scored best at 15 steps on validation people on the width-64 model
+# (demo.personalization_sweep, docs/demo-domain.md).
+VALIDATION_TI_LR = 2e-2
+VALIDATION_LORA_LR = 3e-3
 
 
 @dataclass(frozen=True)
@@ -127,11 +132,17 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
         f"LoRA-DreamBooth, {short} steps": baseline_method(lora_dreambooth, short),
         f"Textual Inversion, {long} steps": baseline_method(textual_inversion, long),
         f"LoRA-DreamBooth, {long} steps": baseline_method(lora_dreambooth, long),
-        # Textual Inversion's usual lr is slow for 15 steps; this row gives it the rate that
-        # scored best on validation people (demo.personalization_sweep). Appended last so the
-        # other rows keep their figure-image indices.
+        # The baselines' usual rates are slow for 15 steps; these rows give them the rates that
+        # scored best on validation people (demo.personalization_sweep): lr 0.05 on the
+        # width-32 model, lr 0.02 and 0.003 on the shipped width-64 one.
         f"Textual Inversion, {short} steps, lr {FAST_TI_LR:g}": baseline_method(
             textual_inversion, short, FAST_TI_LR
+        ),
+        f"Textual Inversion, {short} steps, lr {VALIDATION_TI_LR:g}": baseline_method(
+            textual_inversion, short, VALIDATION_TI_LR
+        ),
+        f"LoRA-DreamBooth, {short} steps, lr {VALIDATION_LORA_LR:g}": baseline_method(
+            lora_dreambooth, short, VALIDATION_LORA_LR
         ),
     }
 
@@ -139,8 +150,7 @@ def methods(settings: EvaluationSettings) -> dict[str, Method]:
 def row_order(settings: EvaluationSettings) -> list[str]:
     """Every row of the table, in order: the methods between two references. The true render
     is what a perfect generator scores; true renders of other held-out people in the same
-    contexts are what a generator that keeps no identity at all scores. That row comes last so
-    that adding it kept the figure-image indices of earlier runs."""
+    contexts are what a generator that keeps no identity at all scores."""
     return [TRUE_RENDER, *methods(settings), OTHER_RENDER]
 
 
@@ -224,9 +234,11 @@ def _phrase(method: str, identity_seed: int) -> str:
 FIGURE_IDENTITIES = 4
 
 
-def figure_image_name(identity_seed: int, method_index: int, prompt_index: int) -> str:
-    """File of the first sample of one method (0 = true render) for one prompt."""
-    return f"gen_{identity_seed}_m{method_index}_p{prompt_index}.png"
+def figure_image_name(identity_seed: int, method: str, prompt_index: int) -> str:
+    """File of the first sample of one method (a row name) for one prompt. Named by the
+    method, not its place in the table, so rows added later do not take earlier rows' files."""
+    slug = re.sub(r"[^a-z0-9]+", "-", method.lower()).strip("-")
+    return f"gen_{identity_seed}_{slug}_p{prompt_index}.png"
 
 
 def evaluate(
@@ -257,11 +269,9 @@ def evaluate(
         if keep_images:
             source.save(out / f"input_{identity_seed}.png")
         pending = [
-            (method_index, name)
-            for method_index, name in enumerate(order)
-            if (name, identity_seed) not in done and selected(name, only)
+            name for name in order if (name, identity_seed) not in done and selected(name, only)
         ]
-        for method_index, name in pending:
+        for name in pending:
             if name in (TRUE_RENDER, OTHER_RENDER):
                 others = name == OTHER_RENDER
                 made, images = None, evaluator.true_renders(identity_seed, others=others)
@@ -279,9 +289,7 @@ def evaluate(
             append_row(results, row)
             if keep_images:
                 for prompt_index, group in enumerate(images):
-                    group[0].save(
-                        out / figure_image_name(identity_seed, method_index, prompt_index)
-                    )
+                    group[0].save(out / figure_image_name(identity_seed, name, prompt_index))
         worked_on += bool(pending)
         elapsed = time.perf_counter() - started
         # The ETA assumes the identities left are as unfinished as those worked on so far.

@@ -51,6 +51,9 @@ VARIANTS: dict[str, Method] = {
     "E4T 15 steps, lr 1e-4, λ_emb 1e-5": e4t_method(15, 1e-4, 1e-5),
     "E4T 15 steps, lr 3e-4, λ_emb 1e-5": e4t_method(15, 3e-4, 1e-5),
     "E4T 5 steps, lr 3e-4, λ_emb 1e-5": e4t_method(5, 3e-4, 1e-5),
+    # lr 3e-4 gained at λ_emb 1e-5 and lr 1e-4 did not: a faster rate, to see where it peaks.
+    "E4T 15 steps, lr 1e-3, λ_emb 1e-5": e4t_method(15, 1e-3, 1e-5),
+    "E4T 5 steps, lr 1e-3, λ_emb 1e-5": e4t_method(5, 1e-3, 1e-5),
     # The baselines get the same search at the same 15-step budget, so that E4T is not
     # compared with untuned rivals.
     "Textual Inversion 15 steps, lr 5e-3": baseline_method(textual_inversion, 15, 5e-3),

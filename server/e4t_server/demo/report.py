@@ -131,10 +131,9 @@ def paired_table(
     return "\n".join(lines) + "\n"
 
 
-def figure(run: Path, order: list[str], shown: list[str] | None = None) -> Image.Image:
+def figure(run: Path, shown: list[str]) -> Image.Image:
     """Rows: an identity × prompt; columns: the input, then the first sample of each method in
-    ``shown`` (default: all of ``order``, the run's full row order, which names the images)."""
-    shown = order if shown is None else shown
+    ``shown``."""
     identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
     identities = identities[:FIGURE_IDENTITIES]
     columns = ["input", *shown]
@@ -156,7 +155,7 @@ def figure(run: Path, order: list[str], shown: list[str] | None = None) -> Image
             top = header + row * CELL
             canvas.paste(source.resize((CELL, CELL), Image.Resampling.NEAREST), (0, top))
             for column, name in enumerate(shown, start=1):
-                path = run / figure_image_name(identity_seed, order.index(name), prompt_index)
+                path = run / figure_image_name(identity_seed, name, prompt_index)
                 if path.is_file():
                     image = Image.open(path).convert("RGB")
                     canvas.paste(
@@ -211,7 +210,7 @@ def write_report(run: Path, only: tuple[str, ...] = ()) -> str:
     (run / "summary.md").write_text(
         f"Prompts: {prompts}.\n\n{table}\nPaired per identity:\n\n{paired}", encoding="utf-8"
     )
-    figure(run, row_order(settings), order).save(run / "figure.png")
+    figure(run, order).save(run / "figure.png")
     return f"{table}\n{paired}"
 
 
