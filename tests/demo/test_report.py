@@ -17,6 +17,7 @@ from e4t_server.demo.evaluate import (
 )
 from e4t_server.demo.report import (
     CELL,
+    HEADER,
     figure,
     paired_table,
     per_prompt_table,
@@ -120,5 +121,5 @@ def test_a_figure_of_chosen_methods_takes_each_image_from_its_own_method(tmp_pat
     canvas = figure(tmp_path, shown)
     assert canvas.width == CELL * (1 + len(shown))
     column = 1 + shown.index(fast_ti)
-    assert canvas.getpixel((column * CELL + CELL // 2, 28 + CELL // 2)) == (255, 0, 0)
-    assert canvas.getpixel(((column - 1) * CELL + CELL // 2, 28 + CELL // 2)) == (255, 255, 255)
+    assert canvas.getpixel((column * CELL + CELL // 2, HEADER + CELL // 2)) == (255, 0, 0)
+    assert canvas.getpixel(((column - 1) * CELL + CELL // 2, HEADER + CELL // 2)) == (255, 255, 255)

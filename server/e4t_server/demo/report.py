@@ -32,6 +32,9 @@ from e4t_server.demo.selection import add_only_option, selected
 
 SCORES = ("identity", "background", "style", "lighting", "seconds", "stored_bytes")
 FIGURE_PROMPTS = (0, 2)
+HEADER_LINES = 4
+"""Lines of a column's label: enough for a row name with its settings."""
+HEADER = 4 + 12 * HEADER_LINES
 CELL = 64
 
 
@@ -137,7 +140,7 @@ def figure(run: Path, shown: list[str]) -> Image.Image:
     identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
     identities = identities[:FIGURE_IDENTITIES]
     columns = ["input", *shown]
-    header = 28
+    header = HEADER
     canvas = Image.new(
         "RGB", (CELL * len(columns), header + CELL * len(identities) * len(FIGURE_PROMPTS)), "white"
     )
@@ -146,7 +149,8 @@ def figure(run: Path, shown: list[str]) -> Image.Image:
         label = name.replace("Textual Inversion", "TI").replace("LoRA-DreamBooth", "LoRA")
         label = label.replace("true render (upper reference)", "true render")
         label = label.replace("other people's true renders (chance level)", "other people")
-        for line, text in enumerate(_wrap(label, 11)[:2]):
+        label = label.replace("λ_emb", "L_emb")  # the default font has no Greek
+        for line, text in enumerate(_wrap(label, 11)[:HEADER_LINES]):
             draw.text((column * CELL + 2, 2 + 12 * line), text, fill="black")
     row = 0
     for identity_seed in identities:
