@@ -140,9 +140,8 @@ def figure(run: Path, shown: list[str]) -> Image.Image:
     identities = sorted(int(p.stem.split("_")[1]) for p in run.glob("input_*.png"))
     identities = identities[:FIGURE_IDENTITIES]
     columns = ["input", *shown]
-    header = HEADER
     canvas = Image.new(
-        "RGB", (CELL * len(columns), header + CELL * len(identities) * len(FIGURE_PROMPTS)), "white"
+        "RGB", (CELL * len(columns), HEADER + CELL * len(identities) * len(FIGURE_PROMPTS)), "white"
     )
     draw = ImageDraw.Draw(canvas)
     for column, name in enumerate(columns):
@@ -156,7 +155,7 @@ def figure(run: Path, shown: list[str]) -> Image.Image:
     for identity_seed in identities:
         source = Image.open(run / f"input_{identity_seed}.png").convert("RGB")
         for prompt_index in FIGURE_PROMPTS:
-            top = header + row * CELL
+            top = HEADER + row * CELL
             canvas.paste(source.resize((CELL, CELL), Image.Resampling.NEAREST), (0, top))
             for column, name in enumerate(shown, start=1):
                 path = run / figure_image_name(identity_seed, name, prompt_index)
@@ -256,10 +255,9 @@ def main() -> None:
     if args.from_identity is None and args.before_identity is None:
         print(write_report(args.run, tuple(args.only)))
     else:
-        subset = subset_tables(
-            args.run, args.from_identity or 0, tuple(args.only), args.before_identity
+        print(
+            subset_tables(args.run, args.from_identity or 0, tuple(args.only), args.before_identity)
         )
-        print(subset)
 
 
 if __name__ == "__main__":
