@@ -108,3 +108,18 @@ def test_a_stronger_embedding_regularization_keeps_the_embedding_nearer_the_clas
         return float((artifact.embedding - domain_model.class_word_embedding).norm())
 
     assert distance(1e3) < distance(0.0)
+
+
+def test_the_weight_offsets_can_have_a_rate_of_their_own(domain_model: DomainModel) -> None:
+    """``offsets_lr`` sets the offsets' rate apart from the encoder heads'; 0 keeps the domain
+    offsets while the embedding still moves, and the artifact records the rate."""
+    domain_offsets = domain_model.offsets.lora_state_dict()
+    frozen = personalize(domain_model, synthetic_image(5), steps=3, lr=1e-2, offsets_lr=0.0)
+    assert frozen.metadata.offsets_lr == 0.0
+    for name, tensor in frozen.offsets.items():
+        assert torch.equal(tensor, domain_offsets[name].to(tensor.dtype))
+    untuned = personalize(domain_model, synthetic_image(5), steps=0)
+    assert not torch.equal(frozen.embedding, untuned.embedding)
+    both = personalize(domain_model, synthetic_image(5), steps=3, lr=1e-2, offsets_lr=1e-2)
+    assert both.metadata.offsets_lr is None  # the same rate as lr
+    assert any(not torch.equal(both.offsets[n], frozen.offsets[n]) for n in frozen.offsets)

@@ -51,6 +51,8 @@ class ConceptMetadata:
     batch_size: int | None = None
     lambda_embedding: float | None = None
     lambda_weights: float | None = None
+    offsets_lr: float | None = None
+    """The weight offsets' rate where it differed from ``lr`` (``None``: it was ``lr``)."""
     format_version: int = FORMAT_VERSION
 
     def to_header(self) -> dict[str, str]:

@@ -19,13 +19,16 @@ from e4t_server.engine.training import TrainingBatch
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 MASKS_SUBDIR = "masks"
 SUBJECTS_FILE = "subjects.json"
+DESCRIPTIONS_FILE = "descriptions.json"
 
 
 class ImageDataset(Protocol):
     """Indexable domain images as ``(image (3, H, W) in [-1, 1], mask (1, H, W) or None)``,
     each with an optional caption (see :func:`check_caption`) and an optional subject: who the
     picture shows. Pictures with the same subject are views the encoder may read for each other
-    (see :func:`random_batches`)."""
+    (see :func:`random_batches`). A picture may also have a description of its subject in words
+    (``"a face with curly red hair"``), which a domain tuning can teach the encoder to match
+    (see :func:`~e4t_server.engine.training.denoising_loss`)."""
 
     def __len__(self) -> int: ...
 
@@ -34,6 +37,8 @@ class ImageDataset(Protocol):
     def caption(self, index: int) -> str | None: ...
 
     def subject(self, index: int) -> str | None: ...
+
+    def description(self, index: int) -> str | None: ...
 
 
 def check_caption(caption: str, where: str) -> str:
@@ -48,7 +53,8 @@ def check_caption(caption: str, where: str) -> str:
 class FolderDataset:
     """Images in a folder; optional loss masks in ``<folder>/masks/<same stem>.png``, optional
     captions in ``<folder>/<same stem>.txt`` and optional subjects in ``<folder>/subjects.json``
-    (``{"<image file name>": "<subject>"}``, e.g. a person's id).
+    (``{"<image file name>": "<subject>"}``, e.g. a person's id) and optional descriptions of
+    the pictures' subjects in ``<folder>/descriptions.json`` (``{"<image file name>": "<words>"}``).
 
     Either every image has a mask or none has (a batch cannot mix masked and unmasked samples);
     images without a caption file are trained with the domain's prompt templates, and images
@@ -70,7 +76,9 @@ class FolderDataset:
         self.has_masks = all(present)
         self.resolution = resolution
         self.captions = [_read_caption(p.with_suffix(".txt")) for p in self.paths]
-        self.subjects = _read_subjects(directory / SUBJECTS_FILE, [p.name for p in self.paths])
+        names = [p.name for p in self.paths]
+        self.subjects = _read_name_table(directory / SUBJECTS_FILE, names, "subject")
+        self.descriptions = _read_name_table(directory / DESCRIPTIONS_FILE, names, "description")
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -88,6 +96,9 @@ class FolderDataset:
     def subject(self, index: int) -> str | None:
         return self.subjects[index]
 
+    def description(self, index: int) -> str | None:
+        return self.descriptions[index]
+
 
 def _read_caption(path: Path) -> str | None:
     if not path.is_file():
@@ -95,9 +106,10 @@ def _read_caption(path: Path) -> str | None:
     return check_caption(path.read_text(encoding="utf-8").strip(), str(path))
 
 
-def _read_subjects(path: Path, names: Sequence[str]) -> list[str | None]:
-    """Each image's subject from ``subjects.json``; a name the folder lacks, or a subject that is
-    not a non-empty string, is refused (a typo would silently drop the pairing)."""
+def _read_name_table(path: Path, names: Sequence[str], what: str) -> list[str | None]:
+    """Each image's entry (its ``what``) from a JSON table of image file names; a name the
+    folder lacks, or an entry that is not a non-empty string, is refused (a typo would silently
+    drop it)."""
     if not path.is_file():
         return [None] * len(names)
     try:
@@ -105,19 +117,19 @@ def _read_subjects(path: Path, names: Sequence[str]) -> list[str | None]:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from error
     if not isinstance(table, dict):
-        raise ValueError(f"{path} must map image file names to subjects")
+        raise ValueError(f"{path} must map image file names to {what}s")
     unknown = sorted(set(table) - set(names))
     if unknown:
         raise ValueError(f"{path} names images the folder lacks: {unknown[:5]}")
     bad = sorted(k for k, v in table.items() if not isinstance(v, str) or not v)
     if bad:
-        raise ValueError(f"{path}: the subject of {bad[:5]} is not a non-empty string")
+        raise ValueError(f"{path}: the {what} of {bad[:5]} is not a non-empty string")
     return [table.get(name) for name in names]
 
 
 class InMemoryDataset:
-    """Domain images (and optional masks, captions and subjects) already decoded, e.g. in a
-    notebook."""
+    """Domain images (and optional masks, captions, subjects and descriptions) already decoded,
+    e.g. in a notebook."""
 
     def __init__(
         self,
@@ -126,6 +138,7 @@ class InMemoryDataset:
         masks: Sequence[Image.Image] | None = None,
         captions: Sequence[str] | None = None,
         subjects: Sequence[str | None] | None = None,
+        descriptions: Sequence[str | None] | None = None,
     ) -> None:
         if masks is not None and len(masks) != len(images):
             raise ValueError("give one mask per image")
@@ -133,6 +146,8 @@ class InMemoryDataset:
             raise ValueError("give one caption per image")
         if subjects is not None and len(subjects) != len(images):
             raise ValueError("give one subject (or None) per image")
+        if descriptions is not None and len(descriptions) != len(images):
+            raise ValueError("give one description (or None) per image")
         self.images = [to_tensor(image, resolution) for image in images]
         self.masks = None if masks is None else [mask_to_tensor(m, resolution) for m in masks]
         self.captions = (
@@ -141,6 +156,7 @@ class InMemoryDataset:
             else [check_caption(c, f"image {i}") for i, c in enumerate(captions)]
         )
         self.subjects = list(subjects) if subjects is not None else [None] * len(images)
+        self.descriptions = list(descriptions) if descriptions is not None else [None] * len(images)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -153,6 +169,9 @@ class InMemoryDataset:
 
     def subject(self, index: int) -> str | None:
         return self.subjects[index]
+
+    def description(self, index: int) -> str | None:
+        return self.descriptions[index]
 
 
 def random_flip(tensors: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
@@ -222,11 +241,13 @@ def random_batches(
             if with_views:
                 encoder_images.append(_random_view(dataset, views[index], flipped[0], generator))
         captions = tuple(dataset.caption(index) for index in indices)
+        descriptions = tuple(dataset.description(index) for index in indices)
         yield TrainingBatch(
             torch.stack(images),
             torch.stack(masks) if masks else None,
             captions if any(c is not None for c in captions) else None,
             torch.stack(encoder_images) if with_views else None,
+            descriptions if any(d is not None for d in descriptions) else None,
         )
 
 

@@ -48,10 +48,11 @@ def run_training_loop(
     total_steps: int,
     on_step: Callable[[int, float], None] | None = None,
     timestep_range: tuple[int, int] | None = None,
+    description_weight: float = 0.0,
 ) -> list[float]:
     """Run steps ``start_step + 1 … total_steps``; returns their losses (total loss per step).
-    ``timestep_range`` limits the training timesteps
-    (see :func:`~e4t_server.engine.training.denoising_loss`)."""
+    ``timestep_range`` limits the training timesteps and ``description_weight`` weighs the
+    description teacher (see :func:`~e4t_server.engine.training.denoising_loss`)."""
     trainable.train()
     losses = []
     for step in range(start_step + 1, total_steps + 1):
@@ -63,6 +64,7 @@ def run_training_loop(
             generator=generator,
             regularization=regularization,
             timestep_range=timestep_range,
+            description_weight=description_weight,
         )
         losses.append(float(terms.total.detach()))
         if on_step is not None:
@@ -88,15 +90,20 @@ def tune_domain(
     checkpoint_every: int = 0,
     progress: ProgressCallback | None = None,
     timestep_range: tuple[int, int] | None = None,
+    description_weight: float = 0.0,
 ) -> list[float]:
     """Domain-tune ``model`` in place for ``steps`` steps; returns the loss of every step.
 
     ``timestep_range`` (half-open) limits the training timesteps, e.g. to where the concept
     decides the loss; by default they are drawn from all of the scheduler's, as in the paper.
+    ``description_weight`` > 0 also teaches the encoder to match the dataset's descriptions of
+    its subjects (pictures without one are trained as usual).
 
     With ``checkpoint_dir``, a checkpoint is written every ``checkpoint_every`` steps and at the
     end, and a run finds the latest checkpoint there and resumes from it exactly.
     """
+    if description_weight < 0:
+        raise ValueError("description_weight must not be negative")
     if timestep_range is not None:  # before anything is trained or written
         check_timestep_range(timestep_range, model.base.scheduler.config["num_train_timesteps"])
     trainable = E4TTrainable(model, model.encoder, model.offsets)
@@ -129,6 +136,7 @@ def tune_domain(
             total_steps=end,
             on_step=report,
             timestep_range=timestep_range,
+            description_weight=description_weight,
         )
         start = end
         if checkpoints is not None:

@@ -33,6 +33,7 @@ def personalize(
     steps: int | None = None,
     seed: int = 0,
     lr: float | None = None,
+    offsets_lr: float | None = None,
     batch_size: int | None = None,
     regularization: RegularizationWeights | None = None,
     progress: ProgressCallback | None = None,
@@ -55,6 +56,7 @@ def personalize(
     config = model.config
     steps = config.personalization_steps if steps is None else steps
     lr = config.personalization_lr if lr is None else lr
+    offsets_lr = lr if offsets_lr is None else offsets_lr
     batch_size = config.personalization_batch_size if batch_size is None else batch_size
     if regularization is None:
         regularization = config.personalization_regularization
@@ -72,7 +74,14 @@ def personalize(
     with torch.random.fork_rng(devices=[]):  # building the copies must not disturb global RNG
         encoder, offsets = model.copy_of_trainable_parts()
     trainable = E4TTrainable(model, encoder, offsets)
-    optimizer = torch.optim.AdamW(trainable.parameters(), lr=lr)
+    # Two rates: the encoder heads learn from one picture and drift at a LoRA-like rate, while
+    # the weight offsets need one to move the UNet at all (docs/demo-domain.md).
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": list(encoder.parameters()), "lr": lr},
+            {"params": list(offsets.parameters()), "lr": offsets_lr},
+        ]
+    )
     losses = run_training_loop(
         trainable,
         model,
@@ -99,6 +108,7 @@ def personalize(
         batch_size=batch_size,
         lambda_embedding=regularization.embedding,
         lambda_weights=regularization.weights,
+        offsets_lr=None if offsets_lr == lr else offsets_lr,
     )
     return ConceptArtifact.create(embedding, offsets.lora_state_dict(), metadata)
 

@@ -3,6 +3,13 @@
 ``loss = mse(unet(z_t, t, text(prompt with E(x, t))), target)  [masked]
        + λ_emb · ‖embedding offset‖²  +  λ_w · Σ‖B A‖²``
 
+When the batch holds descriptions of its subjects (``TrainingBatch.descriptions``: words such as
+"a face with curly red hair and glasses") and ``description_weight`` > 0, the loss adds
+``description_weight · mse(prediction, teacher)``, where the teacher is the UNet *without*
+offsets prompted with the description in the concept's place. The teacher's prediction is a
+low-variance target for what knowing the subject changes, which the noise target holds only
+as a few per cent of its variance; the encoder learns to make one word act like the words.
+
 When the batch holds other views of each picture's subject (``TrainingBatch.encoder_images``,
 from a dataset that knows its subjects), ``E`` reads the other view instead of the picture it
 denoises: what helps is then only what the subject's pictures share (who it is), not this
@@ -38,12 +45,14 @@ class TrainingBatch:
     """Images in [-1, 1] ``(B, 3, H, W)``, optional loss masks in [0, 1] ``(B, 1, H, W)``,
     optional per-image captions (each with ``{concept}``; ``None`` entries, or no captions at
     all, get a random prompt template) and optional pictures for the encoder to read instead of
-    the images (``(B, 3, H, W)``: another view of each image's subject)."""
+    the images (``(B, 3, H, W)``: another view of each image's subject), and optional
+    descriptions of each image's subject in words (``None`` entries have none)."""
 
     images: torch.Tensor
     masks: torch.Tensor | None = None
     captions: tuple[str | None, ...] | None = None
     encoder_images: torch.Tensor | None = None
+    descriptions: tuple[str | None, ...] | None = None
 
 
 class TrainableOutput(NamedTuple):
@@ -61,6 +70,8 @@ class LossTerms(NamedTuple):
     denoising: torch.Tensor
     embedding_l2: torch.Tensor
     weight_l2: torch.Tensor
+    description: torch.Tensor
+    """The (unweighted) distance to the description teacher; 0 where none was used."""
 
 
 class E4TTrainable(nn.Module):
@@ -109,9 +120,21 @@ def sample_prompts(
     generator: torch.Generator,
     captions: tuple[str | None, ...] | None = None,
 ) -> TokenizedPrompts:
-    """One prompt per sample, placeholder filled in: the sample's caption where it has one, else
-    a prompt template drawn with ``generator`` (drawn for every sample, so captions do not shift
-    the random stream)."""
+    """One prompt per sample, placeholder filled in (see :func:`sample_prompt_texts`)."""
+    chosen = sample_prompt_texts(model, batch_size, generator, captions)
+    placeholder = model.config.placeholder_token
+    return model.prompt_encoder.tokenize([p.replace(CONCEPT_MARKER, placeholder) for p in chosen])
+
+
+def sample_prompt_texts(
+    model: DomainModel,
+    batch_size: int,
+    generator: torch.Generator,
+    captions: tuple[str | None, ...] | None = None,
+) -> list[str]:
+    """One prompt per sample, still with ``{concept}``: the sample's caption where it has one,
+    else a prompt template drawn with ``generator`` (drawn for every sample, so captions do not
+    shift the random stream)."""
     templates = model.config.prompt_templates
     picks = torch.randint(len(templates), (batch_size,), generator=generator).tolist()
     chosen = [templates[i] for i in picks]
@@ -122,8 +145,7 @@ def sample_prompts(
             template if text is None else text
             for template, text in zip(chosen, captions, strict=True)
         ]
-    placeholder = model.config.placeholder_token
-    return model.prompt_encoder.tokenize([p.replace(CONCEPT_MARKER, placeholder) for p in chosen])
+    return chosen
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -151,6 +173,7 @@ def denoising_loss(
     generator: torch.Generator,
     regularization: RegularizationWeights,
     timestep_range: tuple[int, int] | None = None,
+    description_weight: float = 0.0,
 ) -> LossTerms:
     """The E4T training loss for one batch. ``trainable`` is an :class:`E4TTrainable` (or a
     DDP wrapper of one); ``generator`` is a CPU generator that supplies all randomness.
@@ -171,7 +194,11 @@ def denoising_loss(
         timesteps = torch.randint(low, high, (batch_size,), generator=generator)
     timesteps = timesteps.to(device)
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
-    prompts = sample_prompts(model, batch_size, generator, batch.captions).to(device)
+    texts = sample_prompt_texts(model, batch_size, generator, batch.captions)
+    placeholder = model.config.placeholder_token
+    prompts = model.prompt_encoder.tokenize(
+        [text.replace(CONCEPT_MARKER, placeholder) for text in texts]
+    ).to(device)
 
     other_view: dict[str, torch.Tensor] = {}
     if batch.encoder_images is not None:  # drawn only here, so runs without views keep their stream
@@ -186,20 +213,58 @@ def denoising_loss(
     )
     target = _target(model, latents, noise, timesteps)
     squared_error = (output.prediction.float() - target.float()) ** 2
+    mask = None
     if batch.masks is not None:
         mask = F.interpolate(batch.masks.to(device), size=latents.shape[-2:], mode="area")
         denoising = masked_mean(squared_error, mask)
     else:
         denoising = squared_error.mean()
+    description = torch.zeros((), device=device)
+    if description_weight > 0 and batch.descriptions is not None:
+        teacher, described = description_teacher(
+            model, noisy_latents, timesteps, texts, batch.descriptions
+        )
+        pixels = torch.ones_like(teacher[:, :1]) if mask is None else mask
+        weights = described[:, None, None, None] * pixels
+        description = masked_mean((output.prediction.float() - teacher.float()) ** 2, weights)
     embedding_l2 = output.embedding_offset.pow(2).sum(dim=-1).mean()
     total = (
         denoising
+        + description_weight * description
         + regularization.embedding * embedding_l2
         + regularization.weights * output.weight_offset_l2
     )
     return LossTerms(
-        total, denoising.detach(), embedding_l2.detach(), output.weight_offset_l2.detach()
+        total,
+        denoising.detach(),
+        embedding_l2.detach(),
+        output.weight_offset_l2.detach(),
+        description.detach(),
     )
+
+
+@torch.no_grad()
+def description_teacher(
+    model: DomainModel,
+    noisy_latents: torch.Tensor,
+    timesteps: torch.Tensor,
+    texts: list[str],
+    descriptions: tuple[str | None, ...],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The UNet's prediction, without offsets, with each sample's description in its concept's
+    place, and which samples have a description (``(B,)`` of 0/1)."""
+    if len(descriptions) != len(texts):
+        raise ValueError(f"{len(descriptions)} descriptions for a batch of {len(texts)}")
+    described = [
+        text.replace(CONCEPT_MARKER, words if words is not None else model.config.class_word)
+        for text, words in zip(texts, descriptions, strict=True)
+    ]
+    prompts = model.prompt_encoder.tokenize(described)
+    with model.hooks.activated(None):
+        context = model.prompt_encoder.encode(prompts, None)
+        prediction = model.base.unet(noisy_latents, timesteps, context).sample
+    present = torch.tensor([words is not None for words in descriptions], device=prediction.device)
+    return prediction, present.to(prediction.dtype)
 
 
 def _noised_view(
@@ -237,6 +302,7 @@ def optimization_step(
     generator: torch.Generator,
     regularization: RegularizationWeights,
     timestep_range: tuple[int, int] | None = None,
+    description_weight: float = 0.0,
 ) -> LossTerms:
     """Zero grads, compute :func:`denoising_loss`, backpropagate, step the optimizer."""
     optimizer.zero_grad(set_to_none=True)
@@ -247,6 +313,7 @@ def optimization_step(
         generator=generator,
         regularization=regularization,
         timestep_range=timestep_range,
+        description_weight=description_weight,
     )
     terms.total.backward()
     optimizer.step()
