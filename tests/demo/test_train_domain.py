@@ -15,6 +15,7 @@ from e4t_server.demo.train_domain import (
     DomainTrainingSettings,
     face_dataset,
     main,
+    starting_model,
     train_domain,
 )
 from e4t_server.engine.data import other_views
@@ -41,9 +42,42 @@ def test_other_views_pair_each_picture_with_the_same_persons_other_picture() -> 
     assert not any(other_views(face_dataset(DomainTrainingSettings(identities=2), workers=1)))
 
 
+def test_descriptions_name_every_trait_of_the_pictured_person_only_when_weighted() -> None:
+    described = face_dataset(DomainTrainingSettings(identities=2, description_weight=1.0), 1)
+    words = [described.description(i) for i in range(4)]
+    assert all(w is not None and w.startswith("a face with ") for w in words)
+    assert words[0] == words[1] and words[0] != words[2]  # two pictures per person
+    plain = face_dataset(DomainTrainingSettings(identities=2), workers=1)
+    assert plain.description(0) is None
+
+
+def test_a_run_goes_on_from_a_domain_model_with_the_description_teacher(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    first = train_domain(tiny_base, tmp_path / "first", TINY, workers=1)
+    settings = replace(
+        TINY,
+        description_weight=2.0,
+        embedding_regularization=1e-5,
+        init_from=str(tmp_path / "first"),
+    )
+    report = train_domain(tmp_path / "first", tmp_path / "second", settings, workers=1)
+    second = DomainModel.from_pretrained(tmp_path / "second")
+    assert report["fingerprint"] == second.fingerprint() != first["fingerprint"]
+    assert second.config.domain_regularization.embedding == 1e-5
+    # it starts from the first model's encoder and offsets, not from fresh ones on the base
+    same_config = replace(settings, embedding_regularization=TINY.embedding_regularization)
+    assert starting_model(tiny_base, same_config).fingerprint() == first["fingerprint"]
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
-    [(["--device", "tpu"], "'tpu'"), (["--embedding-regularization", "-1"], ">= 0")],
+    [
+        (["--device", "tpu"], "'tpu'"),
+        (["--embedding-regularization", "-1"], ">= 0"),
+        (["--description-weight", "-1"], ">= 0"),
+        (["--init-from", "."], "either --base or --init-from"),
+    ],
 )
 def test_a_bad_option_exits_2_before_anything_is_written(
     tiny_base: Path,

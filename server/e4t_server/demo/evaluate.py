@@ -84,9 +84,14 @@ class EvaluationSettings:
 Method = Callable[[DomainModel, Image.Image, int], MadeConcept]
 
 
-def e4t_method(steps: int, lr: float | None = None, embedding: float | None = None) -> Method:
-    """E4T personalization; ``lr`` and λ_emb = ``embedding`` default to the domain config's
-    (λ_w always is the config's)."""
+def e4t_method(
+    steps: int,
+    lr: float | None = None,
+    embedding: float | None = None,
+    offsets_lr: float | None = None,
+) -> Method:
+    """E4T personalization; ``lr`` and λ_emb = ``embedding`` default to the domain config's,
+    ``offsets_lr`` (the weight offsets' rate) to ``lr`` (λ_w always is the config's)."""
 
     def make(model: DomainModel, image: Image.Image, seed: int) -> MadeConcept:
         regularization = None
@@ -95,7 +100,13 @@ def e4t_method(steps: int, lr: float | None = None, embedding: float | None = No
             regularization = RegularizationWeights(embedding=embedding, weights=weights)
         started = time.perf_counter()
         artifact = personalize(
-            model, image, steps=steps, seed=seed, lr=lr, regularization=regularization
+            model,
+            image,
+            steps=steps,
+            seed=seed,
+            lr=lr,
+            offsets_lr=offsets_lr,
+            regularization=regularization,
         )
         return MadeConcept(artifact, time.perf_counter() - started, len(artifact.to_bytes()))
 

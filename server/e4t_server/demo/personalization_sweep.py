@@ -54,6 +54,12 @@ VARIANTS: dict[str, Method] = {
     # lr 3e-4 gained at λ_emb 1e-5 and lr 1e-4 did not: a faster rate, to see where it peaks.
     "E4T 15 steps, lr 1e-3, λ_emb 1e-5": e4t_method(15, 1e-3, 1e-5),
     "E4T 5 steps, lr 1e-3, λ_emb 1e-5": e4t_method(5, 1e-3, 1e-5),
+    # The encoder heads at the shipped rate, the weight offsets at LoRA's rates: LoRA moves the
+    # same offsets 100x faster than E4T's single rate does, and gains where E4T's steps do not.
+    "E4T 15 steps, lr 3e-5, offsets lr 1e-3": e4t_method(15, 3e-5, offsets_lr=1e-3),
+    "E4T 15 steps, lr 3e-5, offsets lr 3e-3": e4t_method(15, 3e-5, offsets_lr=3e-3),
+    "E4T 5 steps, lr 3e-5, offsets lr 3e-3": e4t_method(5, 3e-5, offsets_lr=3e-3),
+    "E4T 5 steps, lr 3e-5, offsets lr 1e-2": e4t_method(5, 3e-5, offsets_lr=1e-2),
     # The baselines get the same search at the same 15-step budget, so that E4T is not
     # compared with untuned rivals.
     "Textual Inversion 15 steps, lr 5e-3": baseline_method(textual_inversion, 15, 5e-3),

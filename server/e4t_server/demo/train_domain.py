@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from e4t_server.demo.base_model import RESOLUTION
-from e4t_server.demo.captions import CLASS_WORD
+from e4t_server.demo.captions import CLASS_WORD, fully_described_face
 from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.faces import caption
 from e4t_server.demo.train_base import SD_DIR, VISION_DIR
@@ -85,6 +85,12 @@ class DomainTrainingSettings:
     """The encoder reads another picture of the person than the one denoised (engine subjects)."""
     embedding_regularization: float = 1e-4
     """λ_emb of the domain tuning (saved in the model's config)."""
+    description_weight: float = 0.0
+    """Weight of the description teacher: the encoder's word is taught to act like the words
+    naming every trait of the person (``fully_described_face``); 0 trains without it."""
+    init_from: str | None = None
+    """A domain model to go on tuning (its encoder and offsets), instead of fresh ones on the
+    base; its config is kept but for the domain tuning's λ_emb."""
 
 
 def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryDataset:
@@ -103,6 +109,11 @@ def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryData
         masks=[Image.fromarray(mask) for mask in samples.masks],
         captions=[caption(nuisance) for nuisance in samples.nuisances],
         subjects=[str(seed) for seed in samples.identity_seeds] if settings.other_views else None,
+        descriptions=(
+            [fully_described_face(identity) for identity in samples.identities]
+            if settings.description_weight > 0
+            else None
+        ),
     )
 
 
@@ -133,12 +144,7 @@ def train_domain(
     started = time.perf_counter()
     dataset = face_dataset(settings, workers)
     render_s = time.perf_counter() - started
-    model = DomainModel.from_base(
-        base / SD_DIR,
-        base / VISION_DIR,
-        demo_domain_config(settings.embedding_regularization),
-        seed=settings.seed,
-    ).to(device or torch.device("cpu"))
+    model = starting_model(base, settings).to(device or torch.device("cpu"))
     if keep:
         checkpoints.mkdir(parents=True, exist_ok=True)
         _write_json(checkpoints / RUN_FILE, earlier)
@@ -156,6 +162,7 @@ def train_domain(
             "domain", step, settings.steps, loss, tuning, resumed_at=done
         ),
         timestep_range=settings.timestep_range,
+        description_weight=settings.description_weight,
     )
     calls = [*earlier["calls"], {"steps": [done, last], "tuning_s": time.perf_counter() - tuning}]
     if last < settings.steps:
@@ -184,6 +191,25 @@ def train_domain(
     shutil.rmtree(checkpoints, ignore_errors=True)
     report["steps_done"] = last
     return report
+
+
+def starting_model(base: Path, settings: DomainTrainingSettings) -> DomainModel:
+    """Fresh encoder heads and offsets on ``base``, or those of ``settings.init_from``."""
+    if settings.init_from is None:
+        return DomainModel.from_base(
+            base / SD_DIR,
+            base / VISION_DIR,
+            demo_domain_config(settings.embedding_regularization),
+            seed=settings.seed,
+        )
+    model = DomainModel.from_pretrained(Path(settings.init_from))
+    model.config = replace(
+        model.config,
+        domain_regularization=replace(
+            model.config.domain_regularization, embedding=settings.embedding_regularization
+        ),
+    )
+    return model
 
 
 def starting_record(
@@ -219,7 +245,12 @@ def main() -> None:
     """Command-line entry point."""
     defaults = DomainTrainingSettings()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", type=Path, required=True, help="output of train_base")
+    parser.add_argument("--base", type=Path, help="output of train_base")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="go on tuning this domain model's encoder and offsets (instead of --base)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--identities", type=int, default=defaults.identities)
@@ -242,6 +273,12 @@ def main() -> None:
         type=float,
         default=defaults.embedding_regularization,
         help="λ_emb of the domain tuning",
+    )
+    parser.add_argument(
+        "--description-weight",
+        type=float,
+        default=defaults.description_weight,
+        help="weight of the description teacher (every trait of the person in words); 0: off",
     )
     parser.add_argument(
         "--checkpoint-every",
@@ -272,7 +309,10 @@ def main() -> None:
         timestep_range=None if args.timestep_range is None else tuple(args.timestep_range),
         other_views=args.other_views,
         embedding_regularization=args.embedding_regularization,
+        description_weight=args.description_weight,
+        init_from=None if args.init_from is None else str(args.init_from.resolve()),
     )
+    base = args.base if args.init_from is None else args.init_from
     try:  # every check before anything is rendered, trained or written
         device = resolve_device(args.device)
         check_options(args, settings)
@@ -280,7 +320,7 @@ def main() -> None:
         parser.error(str(error))
     workers = max(1, min(2, args.threads))
     report = train_domain(
-        args.base,
+        base,
         args.out,
         settings,
         workers,
@@ -302,13 +342,17 @@ def main() -> None:
 
 def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) -> None:
     """Refuse what no run can do with these options (``ValueError``)."""
+    if (args.base is None) == (args.init_from is None):
+        raise ValueError("give either --base or --init-from")
     if settings.embedding_regularization < 0:
         raise ValueError("--embedding-regularization must be >= 0")
+    if settings.description_weight < 0:
+        raise ValueError("--description-weight must be >= 0")
     if args.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every must be >= 0, not {args.checkpoint_every}")
     if args.stop_after_steps is not None and args.stop_after_steps < 1:
         raise ValueError(f"--stop-after-steps must be at least 1, not {args.stop_after_steps}")
-    starting_record(args.out, args.base, settings, args.resume)
+    starting_record(args.out, args.base or args.init_from, settings, args.resume)
 
 
 if __name__ == "__main__":
