@@ -32,6 +32,7 @@ from e4t_server.engine.artifact import (
     ConceptMetadata,
 )
 from e4t_server.engine.config import RegularizationWeights
+from e4t_server.engine.data import ImageDataset, random_batches
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.domain_tuning import run_training_loop
 from e4t_server.engine.images import to_tensor
@@ -133,6 +134,41 @@ def _train(
         regularization=NO_REGULARIZATION,
         start_step=0,
         total_steps=steps,
+    )
+    trainable.eval()
+    metadata = _metadata(
+        model, steps=steps, seed=seed, lr=lr, losses=tuple(losses), batch_size=batch_size
+    )
+    return ConceptArtifact.create(
+        trainable.embedding, trainable.offsets.lora_state_dict(), metadata
+    )
+
+
+def optimize_word(
+    model: DomainModel,
+    dataset: ImageDataset,
+    *,
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    batch_size: int = 4,
+    timestep_range: tuple[int, int] | None = None,
+) -> ConceptArtifact:
+    """Textual Inversion on a whole dataset (e.g. several pictures of one person, with their
+    captions and masks): the placeholder's embedding alone, on the base UNet, from the class
+    word's. How much of a subject one word can hold when it is shown more than one photo."""
+    generator = torch.Generator().manual_seed(seed)
+    trainable = _BaselineTrainable(model, train_embedding=True, train_offsets=False)
+    losses = run_training_loop(
+        trainable,
+        model,
+        random_batches(dataset, batch_size, generator),
+        torch.optim.AdamW([trainable.embedding], lr=lr, weight_decay=0.0),
+        generator=generator,
+        regularization=NO_REGULARIZATION,
+        start_step=0,
+        total_steps=steps,
+        timestep_range=timestep_range,
     )
     trainable.eval()
     metadata = _metadata(
