@@ -121,9 +121,13 @@ def sample_prompts(
     captions: tuple[str | None, ...] | None = None,
 ) -> TokenizedPrompts:
     """One prompt per sample, placeholder filled in (see :func:`sample_prompt_texts`)."""
-    chosen = sample_prompt_texts(model, batch_size, generator, captions)
+    return _with_placeholder(model, sample_prompt_texts(model, batch_size, generator, captions))
+
+
+def _with_placeholder(model: DomainModel, texts: list[str]) -> TokenizedPrompts:
+    """``texts`` tokenized with the placeholder token where ``{concept}`` stands."""
     placeholder = model.config.placeholder_token
-    return model.prompt_encoder.tokenize([p.replace(CONCEPT_MARKER, placeholder) for p in chosen])
+    return model.prompt_encoder.tokenize([t.replace(CONCEPT_MARKER, placeholder) for t in texts])
 
 
 def sample_prompt_texts(
@@ -195,10 +199,7 @@ def denoising_loss(
     timesteps = timesteps.to(device)
     noisy_latents = base.scheduler.add_noise(latents, noise, cast(torch.IntTensor, timesteps))
     texts = sample_prompt_texts(model, batch_size, generator, batch.captions)
-    placeholder = model.config.placeholder_token
-    prompts = model.prompt_encoder.tokenize(
-        [text.replace(CONCEPT_MARKER, placeholder) for text in texts]
-    ).to(device)
+    prompts = _with_placeholder(model, texts).to(device)
 
     other_view: dict[str, torch.Tensor] = {}
     if batch.encoder_images is not None:  # drawn only here, so runs without views keep their stream
