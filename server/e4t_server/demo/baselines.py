@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -124,16 +125,36 @@ def _train(
     generator = torch.Generator().manual_seed(seed)
     original = to_tensor(image, model.config.resolution).to(model.device)
     views = augmented_batch(original, batch_size, generator)
+    batches = itertools.repeat(TrainingBatch(views))
+    return _fit(
+        model, trainable, batches, generator, steps=steps, lr=lr, seed=seed, batch_size=batch_size
+    )
+
+
+def _fit(
+    model: DomainModel,
+    trainable: _BaselineTrainable,
+    batches: Iterator[TrainingBatch],
+    generator: torch.Generator,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    batch_size: int,
+    timestep_range: tuple[int, int] | None = None,
+) -> ConceptArtifact:
+    """Train ``trainable``'s unfrozen part on ``batches`` (no regularization, no weight decay)."""
     parameters = [p for p in trainable.parameters() if p.requires_grad]
     losses = run_training_loop(
         trainable,
         model,
-        itertools.repeat(TrainingBatch(views)),
+        batches,
         torch.optim.AdamW(parameters, lr=lr, weight_decay=0.0),
         generator=generator,
         regularization=NO_REGULARIZATION,
         start_step=0,
         total_steps=steps,
+        timestep_range=timestep_range,
     )
     trainable.eval()
     metadata = _metadata(
@@ -159,23 +180,17 @@ def optimize_word(
     word's. How much of a subject one word can hold when it is shown more than one photo."""
     generator = torch.Generator().manual_seed(seed)
     trainable = _BaselineTrainable(model, train_embedding=True, train_offsets=False)
-    losses = run_training_loop(
-        trainable,
+    batches = random_batches(dataset, batch_size, generator)
+    return _fit(
         model,
-        random_batches(dataset, batch_size, generator),
-        torch.optim.AdamW([trainable.embedding], lr=lr, weight_decay=0.0),
-        generator=generator,
-        regularization=NO_REGULARIZATION,
-        start_step=0,
-        total_steps=steps,
+        trainable,
+        batches,
+        generator,
+        steps=steps,
+        lr=lr,
+        seed=seed,
+        batch_size=batch_size,
         timestep_range=timestep_range,
-    )
-    trainable.eval()
-    metadata = _metadata(
-        model, steps=steps, seed=seed, lr=lr, losses=tuple(losses), batch_size=batch_size
-    )
-    return ConceptArtifact.create(
-        trainable.embedding, trainable.offsets.lora_state_dict(), metadata
     )
 
 
