@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from e4t_server.demo.baselines import optimize_word
+from e4t_server.demo.dataset import split_seeds
 from e4t_server.demo.scenes import input_photo
-from e4t_server.demo.word_ceiling import VIEWS, input_photo_dataset, person_pictures
+from e4t_server.demo.word_ceiling import VIEWS, input_photo_dataset, people, person_pictures
 from e4t_server.engine.data import InMemoryDataset
 from e4t_server.engine.domain_model import DomainModel
 from e4t_server.engine.images import to_tensor
@@ -48,3 +49,9 @@ def test_optimizing_a_word_moves_the_embedding_and_leaves_the_unet_as_it_is() ->
         not bool(t.any()) for name, t in artifact.offsets.items() if name.endswith("lora_B.weight")
     )
     assert artifact.metadata.steps == 3 and len(artifact.metadata.loss_curve) == 3
+
+
+def test_people_come_from_validation_or_the_evaluations_held_out_split() -> None:
+    assert people("validation", 2) == split_seeds("train", 2, start=900_000)
+    assert people("validation", 2, first=3) == split_seeds("train", 2, start=900_003)
+    assert people("heldout", 3, first=1) == split_seeds("heldout", 4)[1:]

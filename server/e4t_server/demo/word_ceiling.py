@@ -3,7 +3,8 @@
     python -m e4t_server.demo.word_ceiling \\
         --model server/e4t_server/demo/weights/face-domain --out data/word-ceiling --identities 24
 
-On validation people (as :mod:`~e4t_server.demo.personalization_sweep`), a word embedding is
+On validation people (as :mod:`~e4t_server.demo.personalization_sweep`; ``--split heldout``:
+the evaluation's held-out people, whose encoder rows it reproduces), a word embedding is
 optimized Textual-Inversion style for a long time (300 steps) on each of three sets of pictures
 — 8 pictures of the person in random contexts with captions naming the context and person masks,
 the input photo with its caption and mask, and the input photo alone — and scored like the
@@ -85,16 +86,29 @@ def word_concept(model: DomainModel, dataset: InMemoryDataset) -> ConceptArtifac
     )
 
 
-def ceiling(model_dir: Path, out: Path, identities: int, only: tuple[str, ...] = ()) -> Path:
-    """Score E4T's encoder and every variant (or those ``only`` selects) on ``identities``
-    validation people; returns the results file."""
+def people(split: str, count: int, first: int = 0) -> list[int]:
+    """``count`` identity seeds from the ``first``-th on: validation people (``"validation"``)
+    or the evaluation's held-out ones (``"heldout"``, whose encoder rows this reproduces)."""
+    if split == "validation":
+        return split_seeds("train", count, start=VALIDATION_START + first)
+    return split_seeds("heldout", count, start=first)
+
+
+def ceiling(
+    model_dir: Path,
+    out: Path,
+    identity_seeds: list[int],
+    only: tuple[str, ...] = (),
+) -> Path:
+    """Score E4T's encoder and every variant (or those ``only`` selects) on the people of
+    ``identity_seeds``; returns the results file."""
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
     done = finished(results, "variant")
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, EvaluationSettings())
     encoder_only = e4t_method(0)
-    for identity_seed in split_seeds("train", identities, start=VALIDATION_START):
+    for identity_seed in identity_seeds:
         photo = input_photo(identity_seed)
         for name in (ENCODER_ONLY, *VARIANTS):
             if (name, identity_seed) in done or not selected(name, only):
@@ -117,11 +131,21 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="a domain model directory")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--identities", type=int, default=24)
+    parser.add_argument(
+        "--split",
+        choices=("validation", "heldout"),
+        default="validation",
+        help="validation people (default) or the evaluation's held-out people",
+    )
+    parser.add_argument(
+        "--first", type=int, default=0, help="skip this many people of the split (to split a run)"
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     add_only_option(parser, "variants")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(paired_table(ceiling(args.model, args.out, args.identities, tuple(args.only))))
+    seeds = people(args.split, args.identities, args.first)
+    print(paired_table(ceiling(args.model, args.out, seeds, tuple(args.only))))
 
 
 if __name__ == "__main__":
