@@ -4,7 +4,7 @@
         --model server/e4t_server/demo/weights/face-domain --out data/word-ceiling --identities 24
 
 On validation people (as :mod:`~e4t_server.demo.personalization_sweep`; ``--split heldout``:
-the evaluation's held-out people, whose encoder rows it reproduces), a word embedding is
+the evaluation's held-out people, whose encoder rows it matches to 1e-4), a word embedding is
 optimized Textual-Inversion style for a long time (300 steps) on each of three sets of pictures
 — 8 pictures of the person in random contexts with captions naming the context and person masks,
 the input photo with its caption and mask, and the input photo alone — and scored like the
@@ -88,7 +88,7 @@ def word_concept(model: DomainModel, dataset: InMemoryDataset) -> ConceptArtifac
 
 def people(split: str, count: int, first: int = 0) -> list[int]:
     """``count`` identity seeds from the ``first``-th on: validation people (``"validation"``)
-    or the evaluation's held-out ones (``"heldout"``, whose encoder rows this reproduces)."""
+    or the evaluation's held-out ones (``"heldout"``, the comparison's people)."""
     if split == "validation":
         return split_seeds("train", count, start=VALIDATION_START + first)
     return split_seeds("heldout", count, start=first)
