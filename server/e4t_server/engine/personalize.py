@@ -47,8 +47,8 @@ def personalize(
     "encoder only" concept: no tuning at all).
 
     ``steps``, ``lr``, ``batch_size`` and ``regularization`` default to the domain config's
-    personalization settings. ``created_at`` defaults to now; pass it to get byte-identical
-    artifacts from identical runs.
+    personalization settings; ``offsets_lr``, the weight offsets' own rate, defaults to ``lr``.
+    ``created_at`` defaults to now; pass it to get byte-identical artifacts from identical runs.
 
     Raises:
         InvalidImageError, ImageTooLargeError: for bad image bytes.
@@ -74,8 +74,9 @@ def personalize(
     with torch.random.fork_rng(devices=[]):  # building the copies must not disturb global RNG
         encoder, offsets = model.copy_of_trainable_parts()
     trainable = E4TTrainable(model, encoder, offsets)
-    # Two rates: the encoder heads learn from one picture and drift at a LoRA-like rate, while
-    # the weight offsets need one to move the UNet at all (docs/demo-domain.md).
+    # One group per part, so the offsets can move at a LoRA-like rate while the encoder heads,
+    # which drift when they learn from one picture, stay slow (on the demo domain this did not
+    # raise identity: docs/demo-domain.md).
     optimizer = torch.optim.AdamW(
         [
             {"params": list(encoder.parameters()), "lr": lr},
