@@ -312,10 +312,9 @@ def main() -> None:
         description_weight=args.description_weight,
         init_from=None if args.init_from is None else str(args.init_from.resolve()),
     )
-    base = args.base if args.init_from is None else args.init_from
     try:  # every check before anything is rendered, trained or written
         device = resolve_device(args.device)
-        check_options(args, settings)
+        base = check_options(args, settings)
     except ValueError as error:
         parser.error(str(error))
     workers = max(1, min(2, args.threads))
@@ -340,10 +339,12 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) -> None:
-    """Refuse what no run can do with these options (``ValueError``)."""
+def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) -> Path:
+    """Refuse what no run can do with these options (``ValueError``); returns the directory the
+    run starts from (``--base``, or ``--init-from``'s domain model), which its record keeps."""
     if (args.base is None) == (args.init_from is None):
         raise ValueError("give either --base or --init-from")
+    base = Path(args.base or args.init_from)
     if settings.embedding_regularization < 0:
         raise ValueError("--embedding-regularization must be >= 0")
     if settings.description_weight < 0:
@@ -352,7 +353,8 @@ def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) ->
         raise ValueError(f"--checkpoint-every must be >= 0, not {args.checkpoint_every}")
     if args.stop_after_steps is not None and args.stop_after_steps < 1:
         raise ValueError(f"--stop-after-steps must be at least 1, not {args.stop_after_steps}")
-    starting_record(args.out, args.base or args.init_from, settings, args.resume)
+    starting_record(args.out, base, settings, args.resume)
+    return base
 
 
 if __name__ == "__main__":
