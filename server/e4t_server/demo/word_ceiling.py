@@ -70,20 +70,31 @@ def input_photo_dataset(identity_seed: int, informed: bool) -> InMemoryDataset:
     return InMemoryDataset([photo], RESOLUTION, masks=[mask], captions=[caption(nuisance)])
 
 
-VARIANTS: dict[str, Callable[[int], InMemoryDataset]] = {
-    f"one word, {VIEWS} pictures of the person with captions and masks": person_pictures,
-    "one word, the input photo with its caption and mask": lambda seed: input_photo_dataset(
-        seed, informed=True
-    ),
-    "one word, the input photo alone": lambda seed: input_photo_dataset(seed, informed=False),
-}
-
-
 def word_concept(model: DomainModel, dataset: InMemoryDataset) -> ConceptArtifact:
     """The long-optimized word of one set of pictures."""
     return optimize_word(
         model, dataset, steps=WORD_STEPS, lr=WORD_LR, timestep_range=WORD_TIMESTEPS
     )
+
+
+def encoder_concept(model: DomainModel, identity_seed: int) -> ConceptArtifact:
+    """E4T's encoder alone on the input photo (the evaluation's row of that name)."""
+    return e4t_method(0)(model, input_photo(identity_seed), 0).artifact
+
+
+VARIANTS: dict[str, Callable[[DomainModel, int], ConceptArtifact]] = {
+    ENCODER_ONLY: encoder_concept,
+    f"one word, {VIEWS} pictures of the person with captions and masks": lambda model, seed: (
+        word_concept(model, person_pictures(seed))
+    ),
+    "one word, the input photo with its caption and mask": lambda model, seed: word_concept(
+        model, input_photo_dataset(seed, informed=True)
+    ),
+    "one word, the input photo alone": lambda model, seed: word_concept(
+        model, input_photo_dataset(seed, informed=False)
+    ),
+}
+"""Each row's concept of one person, E4T's encoder first (the table pairs against it)."""
 
 
 def people(split: str, count: int, first: int = 0) -> list[int]:
@@ -107,16 +118,12 @@ def ceiling(
     done = finished(results, "variant")
     model = DomainModel.from_pretrained(model_dir)
     evaluator = Evaluator(model, EvaluationSettings())
-    encoder_only = e4t_method(0)
     for identity_seed in identity_seeds:
         photo = input_photo(identity_seed)
-        for name in (ENCODER_ONLY, *VARIANTS):
+        for name, make in VARIANTS.items():
             if (name, identity_seed) in done or not selected(name, only):
                 continue
-            if name == ENCODER_ONLY:
-                artifact = encoder_only(model, photo, 0).artifact
-            else:
-                artifact = word_concept(model, VARIANTS[name](identity_seed))
+            artifact = make(model, identity_seed)
             distance = (artifact.embedding.float() - model.class_word_embedding.float()).norm()
             row = {"variant": name, "identity_seed": identity_seed, "distance": float(distance)}
             row.update(evaluator.score(photo, evaluator.generations(artifact, "{concept}", 0)))
