@@ -70,6 +70,18 @@ def test_a_run_goes_on_from_a_domain_model_with_the_description_teacher(
     assert starting_model(tiny_base, same_config).fingerprint() == first["fingerprint"]
 
 
+def test_an_encoder_timestep_is_fixed_in_the_config_of_a_fresh_or_continued_run(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    fixed = replace(TINY, encoder_timestep=100)
+    train_domain(tiny_base, tmp_path / "fixed", fixed, workers=1)
+    config = DomainModel.from_pretrained(tmp_path / "fixed").config
+    assert (config.freeze_timestep, config.fixed_encoder_timestep) == (100, True)
+    continued = replace(TINY, encoder_timestep=50, init_from=str(tmp_path / "fixed"))
+    assert starting_model(tmp_path / "fixed", continued).config.freeze_timestep == 50
+    assert not starting_model(tiny_base, TINY).config.fixed_encoder_timestep
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
@@ -77,6 +89,8 @@ def test_a_run_goes_on_from_a_domain_model_with_the_description_teacher(
         (["--embedding-regularization", "-1"], ">= 0"),
         (["--description-weight", "-1"], ">= 0"),
         (["--init-from", "."], "either --base or --init-from"),
+        (["--encoder-timestep", "1000"], "--encoder-timestep must be in [0, 1000)"),
+        (["--encoder-timestep", "-1"], "--encoder-timestep must be in [0, 1000)"),
     ],
 )
 def test_a_bad_option_exits_2_before_anything_is_written(

@@ -33,7 +33,7 @@ from e4t_server.demo.train_base import SD_DIR, VISION_DIR
 from e4t_server.demo.training import check_same_settings, log_progress, resolve_device
 from e4t_server.engine.config import DomainConfig, RegularizationWeights
 from e4t_server.engine.data import InMemoryDataset
-from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.domain_model import DomainModel, num_train_timesteps
 from e4t_server.engine.domain_tuning import latest_checkpoint_step, tune_domain
 
 REPORT_FILE = "domain_training.json"
@@ -90,7 +90,11 @@ class DomainTrainingSettings:
     naming every trait of the person (``fully_described_face``); 0 trains without it."""
     init_from: str | None = None
     """A domain model to go on tuning (its encoder and offsets), instead of fresh ones on the
-    base; its config is kept but for the domain tuning's λ_emb."""
+    base; its config is kept but for the domain tuning's λ_emb and ``encoder_timestep``."""
+    encoder_timestep: int | None = None
+    """The timestep the encoder reads its picture at, in every step and when a concept is frozen
+    (the config's ``freeze_timestep`` with ``fixed_encoder_timestep``); ``None``: the step's
+    own timestep, as in the paper."""
 
 
 def face_dataset(settings: DomainTrainingSettings, workers: int) -> InMemoryDataset:
@@ -196,19 +200,24 @@ def train_domain(
 def starting_model(base: Path, settings: DomainTrainingSettings) -> DomainModel:
     """Fresh encoder heads and offsets on ``base``, or those of ``settings.init_from``."""
     if settings.init_from is None:
-        return DomainModel.from_base(
+        model = DomainModel.from_base(
             base / SD_DIR,
             base / VISION_DIR,
             demo_domain_config(settings.embedding_regularization),
             seed=settings.seed,
         )
-    model = DomainModel.from_pretrained(Path(settings.init_from))
-    model.config = replace(
-        model.config,
-        domain_regularization=replace(
-            model.config.domain_regularization, embedding=settings.embedding_regularization
-        ),
-    )
+    else:
+        model = DomainModel.from_pretrained(Path(settings.init_from))
+        model.config = replace(
+            model.config,
+            domain_regularization=replace(
+                model.config.domain_regularization, embedding=settings.embedding_regularization
+            ),
+        )
+    if settings.encoder_timestep is not None:
+        model.config = replace(
+            model.config, freeze_timestep=settings.encoder_timestep, fixed_encoder_timestep=True
+        )
     return model
 
 
@@ -269,6 +278,13 @@ def main() -> None:
         help="the encoder reads another picture of the person than the one it denoises",
     )
     parser.add_argument(
+        "--encoder-timestep",
+        type=int,
+        metavar="T",
+        help="the encoder reads its picture noised to T in every step and when a concept is "
+        "frozen (default: the step's own timestep, and 500 when frozen)",
+    )
+    parser.add_argument(
         "--embedding-regularization",
         type=float,
         default=defaults.embedding_regularization,
@@ -311,6 +327,7 @@ def main() -> None:
         embedding_regularization=args.embedding_regularization,
         description_weight=args.description_weight,
         init_from=None if args.init_from is None else str(args.init_from.resolve()),
+        encoder_timestep=args.encoder_timestep,
     )
     try:  # every check before anything is rendered, trained or written
         device = resolve_device(args.device)
@@ -349,6 +366,10 @@ def check_options(args: argparse.Namespace, settings: DomainTrainingSettings) ->
         raise ValueError("--embedding-regularization must be >= 0")
     if settings.description_weight < 0:
         raise ValueError("--description-weight must be >= 0")
+    if settings.encoder_timestep is not None:
+        timesteps = num_train_timesteps(base if args.init_from else base / SD_DIR)
+        if not 0 <= settings.encoder_timestep < timesteps:
+            raise ValueError(f"--encoder-timestep must be in [0, {timesteps})")
     if args.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every must be >= 0, not {args.checkpoint_every}")
     if args.stop_after_steps is not None and args.stop_after_steps < 1:

@@ -27,6 +27,10 @@ DEFAULT_PROMPT_TEMPLATES: tuple[str, ...] = (
     "a bright photo of {concept}",
 )
 
+OPTIONAL_FIELDS: dict[str, Any] = {"fixed_encoder_timestep": False}
+"""Fields added after models were first saved, with the value that keeps the old behaviour:
+written only when set otherwise, so a model saved before keeps its JSON and its fingerprint."""
+
 
 @dataclass(frozen=True)
 class RegularizationWeights:
@@ -52,6 +56,9 @@ class DomainConfig:
     prompt_templates: tuple[str, ...] = DEFAULT_PROMPT_TEMPLATES
     embedding_offset_scale: float = 0.1
     freeze_timestep: int = 500
+    fixed_encoder_timestep: bool = False
+    """Whether the encoder reads its image noised to ``freeze_timestep`` in every training step
+    too, instead of to the step's own timestep (the paper); see docs/engine.md."""
     offset_rank: int = 2
     offset_targets: tuple[str, ...] = DEFAULT_OFFSET_TARGETS
     clip_layer_stride: int = 2
@@ -81,8 +88,12 @@ class DomainConfig:
         return self.class_prompt.format(class_word=self.class_word)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples become lists)."""
-        return dataclasses.asdict(self)
+        """A JSON-ready dict (tuples become lists; see :data:`OPTIONAL_FIELDS`)."""
+        data = dataclasses.asdict(self)
+        for name, unchanged in OPTIONAL_FIELDS.items():
+            if data[name] == unchanged:
+                del data[name]
+        return data
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys), also the input of the domain fingerprint."""

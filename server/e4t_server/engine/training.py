@@ -96,17 +96,20 @@ class E4TTrainable(nn.Module):
         placeholder_mask: torch.Tensor,
         encoder_images: torch.Tensor | None = None,
         encoder_latents: torch.Tensor | None = None,
+        encoder_timesteps: torch.Tensor | None = None,
     ) -> TrainableOutput:
         """Predict the denoising target for ``noisy_latents`` prompted with the concept encoded
         from ``images`` and ``noisy_latents``, or from ``encoder_images`` and their noised
-        ``encoder_latents`` (at the same timesteps) when given."""
+        ``encoder_latents`` when given, at ``encoder_timesteps`` (default: ``timesteps``)."""
         model = self._model
         if (encoder_images is None) != (encoder_latents is None):
             raise ValueError("give encoder_images and encoder_latents together")
         if encoder_images is None or encoder_latents is None:
             encoder_images, encoder_latents = images, noisy_latents
+        if encoder_timesteps is None:
+            encoder_timesteps = timesteps
         with model.hooks.activated(self.offsets):
-            encoded = self.encoder(encoder_images, encoder_latents, timesteps)
+            encoded = self.encoder(encoder_images, encoder_latents, encoder_timesteps)
             context = model.prompt_encoder.encode(
                 TokenizedPrompts(input_ids, placeholder_mask), encoded.embedding
             )
@@ -201,16 +204,14 @@ def denoising_loss(
     texts = sample_prompt_texts(model, batch_size, generator, batch.captions)
     prompts = _with_placeholder(model, texts).to(device)
 
-    other_view: dict[str, torch.Tensor] = {}
-    if batch.encoder_images is not None:  # drawn only here, so runs without views keep their stream
-        other_view = _noised_view(model, batch.encoder_images.to(device), timesteps, generator)
+    encoder_inputs = _encoder_inputs(model, batch, images, latents, noise, timesteps, generator)
     output = trainable(
         images,
         noisy_latents,
         timesteps,
         prompts.input_ids,
         prompts.placeholder_mask,
-        **other_view,
+        **encoder_inputs,
     )
     target = _target(model, latents, noise, timesteps)
     squared_error = (output.prediction.float() - target.float()) ** 2
@@ -268,11 +269,38 @@ def description_teacher(
     return prediction, present.to(prediction.dtype)
 
 
+def _encoder_inputs(
+    model: DomainModel,
+    batch: TrainingBatch,
+    images: torch.Tensor,
+    latents: torch.Tensor,
+    noise: torch.Tensor,
+    timesteps: torch.Tensor,
+    generator: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """What the encoder reads where it is not the denoised picture at the step's timestep: another
+    view of the subject, and/or the picture noised to the fixed ``freeze_timestep``."""
+    inputs: dict[str, torch.Tensor] = {}
+    encoder_timesteps = timesteps
+    if model.config.fixed_encoder_timestep:
+        encoder_timesteps = torch.full_like(timesteps, model.config.freeze_timestep)
+        inputs["encoder_timesteps"] = encoder_timesteps
+    if batch.encoder_images is not None:  # drawn only here, so runs without views keep their stream
+        views = batch.encoder_images.to(images.device)
+        inputs.update(_noised_view(model, views, encoder_timesteps, generator))
+    elif model.config.fixed_encoder_timestep:
+        # the step's own noise, at the encoder's timestep: no extra draw from the stream
+        scheduler = model.base.scheduler
+        noisy = scheduler.add_noise(latents, noise, cast(torch.IntTensor, encoder_timesteps))
+        inputs.update(encoder_images=images, encoder_latents=noisy)
+    return inputs
+
+
 def _noised_view(
     model: DomainModel, images: torch.Tensor, timesteps: torch.Tensor, generator: torch.Generator
 ) -> dict[str, torch.Tensor]:
     """The encoder's inputs for other views of the batch's subjects: the pictures and their
-    latents noised to the batch's timesteps with noise of their own."""
+    latents noised to ``timesteps`` with noise of their own."""
     base = model.base
     latents = image_latents(base, images, sample_generator=generator)
     noise = randn_tensor(
