@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from e4t_server.demo import pretrained
+from e4t_server.demo.dataset import render_samples, split_seeds
 from e4t_server.demo.encoder_capacity import (
     CLASS,
     OTHER,
     OWN,
     READOUT_FACTORS,
     WORDS,
+    encoder_input_features,
     feature_readout,
     linear_readout,
     main,
@@ -52,12 +54,24 @@ def test_the_feature_readout_scores_every_factor(shipped: DomainModel) -> None:
     table = feature_readout(shipped, train_people=12, test_people=6)
     assert list(table) == list(READOUT_FACTORS)
     for row in table.values():
-        assert set(row) == {"majority", "clip", "unet"}
+        assert set(row) == {"majority", "clip", "unet t=500"}
         assert all(0.0 <= value <= 1.0 for value in row.values())
 
 
-def test_too_few_people_exit_2(
+def test_the_unet_features_are_read_at_each_timestep_asked_for(shipped: DomainModel) -> None:
+    samples = render_samples(split_seeds("heldout", 3), images_per_identity=1, seed=7, size=32)
+    features = encoder_input_features(shipped, samples, unet_timesteps=(0, 500))
+    assert list(features) == ["clip", "unet t=0", "unet t=500"]
+    assert features["unet t=0"].shape == features["unet t=500"].shape
+    assert not np.allclose(features["unet t=0"], features["unet t=500"])
+    again = encoder_input_features(shipped, samples, unet_timesteps=(500,))
+    assert np.array_equal(again["unet t=500"], features["unet t=500"])  # the same noise
+
+
+def test_too_few_people_or_a_bad_timestep_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["encoder_capacity", "--model", "unused", "--token-people", "1"]
     assert "--token-people must be at least 2" in refusal(main, argv, monkeypatch, capsys)
+    argv = ["encoder_capacity", "--model", "unused", "--readout-timesteps", "1000"]
+    assert "--readout-timesteps must be in" in refusal(main, argv, monkeypatch, capsys)

@@ -13,7 +13,8 @@
 2. **Feature readout** (the encoder's input side): a linear classifier per identity factor,
    fitted on the encoder's frozen input features of ``--readout-train`` train-split people
    (the CLIP [CLS] tokens it reads, and the pooled UNet-encoder features at the domain's frozen
-   timestep) and scored on ``--readout-people`` held-out people. Above the majority share, the
+   timestep, or at each of ``--readout-timesteps``) and scored on ``--readout-people`` held-out
+   people. Above the majority share, the
    encoder's inputs carry that factor linearly.
 
 Prints markdown tables.
@@ -123,26 +124,38 @@ def token_capacity(
 
 @torch.no_grad()
 def encoder_input_features(
-    model: DomainModel, samples: Samples, *, seed: int = 0, chunk: int = 128
+    model: DomainModel,
+    samples: Samples,
+    *,
+    unet_timesteps: Sequence[int],
+    seed: int = 0,
+    chunk: int = 128,
 ) -> dict[str, np.ndarray]:
     """The encoder's frozen inputs per picture: ``clip`` (the [CLS] tokens it reads,
-    concatenated) and ``unet`` (pooled UNet-encoder features at the frozen timestep)."""
+    concatenated) and, per timestep ``t`` of ``unet_timesteps``, ``unet t=…`` (the pooled
+    UNet-encoder features of the picture noised to ``t``, the same noise for every ``t``)."""
     base, encoder = model.base, model.encoder
     images = to_tensor(samples.images, model.config.resolution)
     generator = torch.Generator().manual_seed(seed)
-    clip, unet = [], []
+    features: dict[str, list[torch.Tensor]] = {"clip": []}
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
         vision = base.image_encoder(
             pixel_values=base.image_preprocessing(batch), output_hidden_states=True
         )
-        clip.append(torch.cat(encoder.clip_tokens(vision.hidden_states), dim=1))
+        features["clip"].append(torch.cat(encoder.clip_tokens(vision.hidden_states), dim=1))
         latents = image_latents(base, batch, sample_generator=None)
-        t = torch.full((len(batch),), model.config.freeze_timestep)
         noise = torch.randn(latents.shape, generator=generator)
-        noisy = base.scheduler.add_noise(latents, noise, t)  # type: ignore[arg-type]
-        unet.append(encoder.unet_features(noisy, t))
-    return {"clip": torch.cat(clip).numpy(), "unet": torch.cat(unet).numpy()}
+        for timestep in unet_timesteps:
+            t = torch.full((len(batch),), timestep)
+            noisy = base.scheduler.add_noise(latents, noise, t)  # type: ignore[arg-type]
+            features.setdefault(unet_column(timestep), []).append(encoder.unet_features(noisy, t))
+    return {name: torch.cat(parts).numpy() for name, parts in features.items()}
+
+
+def unet_column(timestep: int) -> str:
+    """The readout's name for the pooled UNet features at ``timestep``."""
+    return f"unet t={timestep}"
 
 
 def linear_readout(
@@ -172,9 +185,15 @@ def linear_readout(
 
 
 def feature_readout(
-    model: DomainModel, *, train_people: int = 3000, test_people: int = 600
+    model: DomainModel,
+    *,
+    train_people: int = 3000,
+    test_people: int = 600,
+    unet_timesteps: Sequence[int] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Probe 2: per factor, the majority share and each feature set's held-out accuracy."""
+    """Probe 2: per factor, the majority share and each feature set's held-out accuracy; the
+    UNet features are read at ``unet_timesteps`` (default: the domain's frozen timestep)."""
+    timesteps = (model.config.freeze_timestep,) if unet_timesteps is None else unet_timesteps
     size = model.config.resolution
     train_samples = render_samples(
         split_seeds("train", train_people),
@@ -185,14 +204,14 @@ def feature_readout(
     test_samples = render_samples(
         split_seeds("heldout", test_people), images_per_identity=1, seed=7, size=size
     )
-    train_features = encoder_input_features(model, train_samples)
-    test_features = encoder_input_features(model, test_samples)
+    train_features = encoder_input_features(model, train_samples, unet_timesteps=timesteps)
+    test_features = encoder_input_features(model, test_samples, unet_timesteps=timesteps)
     table: dict[str, dict[str, float]] = {}
     for factor in READOUT_FACTORS:
         y_train = [str(getattr(i, factor)) for i in train_samples.identities]
         y_test = [str(getattr(i, factor)) for i in test_samples.identities]
         row = {"majority": max(y_test.count(v) for v in set(y_test)) / len(y_test)}
-        for name in ("clip", "unet"):
+        for name in train_features:
             row[name] = linear_readout(train_features[name], y_train, test_features[name], y_test)
         table[factor] = row
     return table
@@ -206,11 +225,20 @@ def main() -> None:
     parser.add_argument("--token-steps", type=int, default=300)
     parser.add_argument("--readout-train", type=int, default=3000)
     parser.add_argument("--readout-people", type=int, default=600)
+    parser.add_argument(
+        "--readout-timesteps",
+        type=int,
+        nargs="+",
+        metavar="T",
+        help="read the pooled UNet features at these timesteps (default: the frozen one)",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     for name in ("token_people", "token_steps", "readout_train", "readout_people"):
         if getattr(args, name) < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
+    if args.readout_timesteps and not all(0 <= t < 1000 for t in args.readout_timesteps):
+        parser.error("--readout-timesteps must be in [0, 1000)")
     torch.set_num_threads(args.threads)
     model = DomainModel.from_pretrained(args.model)
 
@@ -224,12 +252,15 @@ def main() -> None:
         f"(its norm {capacity.class_norm:.3f})\n"
     )
     readout = feature_readout(
-        model, train_people=args.readout_train, test_people=args.readout_people
+        model,
+        train_people=args.readout_train,
+        test_people=args.readout_people,
+        unet_timesteps=args.readout_timesteps,
     )
-    print("| factor | majority share | CLIP [CLS] features | pooled UNet features |")
-    print("|---|---:|---:|---:|")
+    columns = list(next(iter(readout.values())))
+    print(f"| factor | {' | '.join(columns)} |\n|---|{'---:|' * len(columns)}")
     for factor, row in readout.items():
-        print(f"| {factor} | {row['majority']:.3f} | {row['clip']:.3f} | {row['unet']:.3f} |")
+        print(f"| {factor} | {' | '.join(f'{row[c]:.3f}' for c in columns)} |")
 
 
 if __name__ == "__main__":
