@@ -69,7 +69,10 @@ class _BaselineTrainable(nn.Module):
         timesteps: torch.Tensor,
         input_ids: torch.Tensor,
         placeholder_mask: torch.Tensor,
+        **_encoder_inputs: torch.Tensor,
     ) -> TrainableOutput:
+        """The loss's prediction with this concept; what the loss hands an encoder to read (another
+        view, a fixed encoder timestep) is ignored, as there is no encoder."""
         model = self._model
         with model.hooks.activated(self.offsets):
             context = model.prompt_encoder.encode(
