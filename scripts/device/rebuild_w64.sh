@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.."
 DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
 DOMAIN_STEPS=${DOMAIN_STEPS:-4000}
+DOMAIN_PEOPLE=${DOMAIN_PEOPLE:-32000}
 PEOPLE=${PEOPLE:-100}
 EVAL_LIMIT=${EVAL_LIMIT:-240}
 DOMAIN_FLAGS=${DOMAIN_FLAGS:-}
@@ -48,8 +49,8 @@ stage() {  # NAME MODULE FLAGS...: one stage, its output appended to the log, ti
   stage base seed_base --model server/e4t_server/demo/weights/face-domain \
     --unet server/e4t_server/demo/weights/face-domain/unet --out "$work/base" &&
     stage domain train_domain --base "$work/base" --out "$work/face-domain-w64" \
-      --steps "$DOMAIN_STEPS" --timestep-range 300 1000 --embedding-regularization 1e-5 \
-      --device "$DEVICE" $DOMAIN_FLAGS
+      --steps "$DOMAIN_STEPS" --identities "$DOMAIN_PEOPLE" --timestep-range 300 1000 \
+      --embedding-regularization 1e-5 --encoder-timestep 100 --device "$DEVICE" $DOMAIN_FLAGS
 } || exit 1
 cp "$work/base/base_training.json" "$work/face-domain-w64/domain_training.json" "$OUT/"
 tar -cf - -C "$work" face-domain-w64 | split -b 15M - "$OUT/face-domain-w64.tar.part-" || exit 1
