@@ -18,6 +18,7 @@ from e4t_server.demo.encoder_capacity import (
     linear_readout,
     main,
     token_capacity,
+    unet_column,
 )
 from e4t_server.engine.domain_model import DomainModel
 from tests.demo.commands import refusal
@@ -54,7 +55,8 @@ def test_the_feature_readout_scores_every_factor(shipped: DomainModel) -> None:
     table = feature_readout(shipped, train_people=12, test_people=6)
     assert list(table) == list(READOUT_FACTORS)
     for row in table.values():
-        assert set(row) == {"majority", "clip", "unet t=500"}
+        frozen = unet_column(shipped.config.freeze_timestep)  # the default timestep
+        assert set(row) == {"majority", "clip", frozen}
         assert all(0.0 <= value <= 1.0 for value in row.values())
 
 
