@@ -75,5 +75,6 @@ def test_too_few_people_or_a_bad_timestep_exit_2(
 ) -> None:
     argv = ["encoder_capacity", "--model", "unused", "--token-people", "1"]
     assert "--token-people must be at least 2" in refusal(main, argv, monkeypatch, capsys)
-    argv = ["encoder_capacity", "--model", "unused", "--readout-timesteps", "1000"]
+    model = str(pretrained.face_domain_dir())
+    argv = ["encoder_capacity", "--model", model, "--readout-timesteps", "1000"]
     assert "--readout-timesteps must be in" in refusal(main, argv, monkeypatch, capsys)

@@ -14,8 +14,7 @@
    fitted on the encoder's frozen input features of ``--readout-train`` train-split people
    (the CLIP [CLS] tokens it reads, and the pooled UNet-encoder features at the domain's frozen
    timestep, or at each of ``--readout-timesteps``) and scored on ``--readout-people`` held-out
-   people. Above the majority share, the
-   encoder's inputs carry that factor linearly.
+   people. Above the majority share, the encoder's inputs carry that factor linearly.
 
 Prints markdown tables.
 """
@@ -37,7 +36,7 @@ from e4t_server.demo.captions import fully_described_face
 from e4t_server.demo.dataset import Samples, render_samples, split_seeds
 from e4t_server.demo.encoder_probe import placeholder_prompts
 from e4t_server.demo.imaging import to_tensor
-from e4t_server.engine.domain_model import DomainModel
+from e4t_server.engine.domain_model import DomainModel, num_train_timesteps
 from e4t_server.engine.encoder import image_latents
 from e4t_server.engine.prompts import TokenizedPrompts
 from e4t_server.engine.training import masked_mean
@@ -237,8 +236,10 @@ def main() -> None:
     for name in ("token_people", "token_steps", "readout_train", "readout_people"):
         if getattr(args, name) < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
-    if args.readout_timesteps and not all(0 <= t < 1000 for t in args.readout_timesteps):
-        parser.error("--readout-timesteps must be in [0, 1000)")
+    if args.readout_timesteps:
+        timesteps = num_train_timesteps(args.model)
+        if not all(0 <= t < timesteps for t in args.readout_timesteps):
+            parser.error(f"--readout-timesteps must be in [0, {timesteps})")
     torch.set_num_threads(args.threads)
     model = DomainModel.from_pretrained(args.model)
 

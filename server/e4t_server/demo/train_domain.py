@@ -282,7 +282,7 @@ def main() -> None:
         type=int,
         metavar="T",
         help="the encoder reads its picture noised to T in every step and when a concept is "
-        "frozen (default: the step's own timestep, and 500 when frozen)",
+        "frozen (default: the step's own timestep, and the config's freeze timestep when frozen)",
     )
     parser.add_argument(
         "--embedding-regularization",
